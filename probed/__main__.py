@@ -1,0 +1,3 @@
+from probed.cli import main
+
+raise SystemExit(main())

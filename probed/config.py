@@ -1,0 +1,446 @@
+"""The configuration: TOML read with tomllib into frozen, typed objects.
+
+Every error names the file and the key path (`backoff.billing.cap`) and is a ConfigError, which
+the CLI turns into exit 78. Paths left empty are resolved here, once, from the environment, so
+everything downstream sees concrete directories and `probed config check` can show them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from probed.durations import format_duration, parse_duration
+from probed.errors import ConfigError
+from probed.reasons import Reason
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["auto", "journal", "json", "console"]
+Api = Literal["anthropic", "openai", "gemini"]
+
+LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error")
+LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "journal", "json", "console")
+APIS: tuple[Api, ...] = ("anthropic", "openai", "gemini")
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Seconds: `base` doubles per consecutive failure, up to `cap`."""
+
+    base: float
+    cap: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """An endpoint override or addition from `[providers.<id>]`; None means "not set here"."""
+
+    api: Api | None = None
+    base_url: str | None = None
+    model: str | None = None
+    models: tuple[str, ...] = ()  # extra: models this provider serves, each probed on its own
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonConfig:
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "auto"
+    lock_dir: Path = Path("/tmp/probed")  # noqa: S108 - replaced by resolve_lock_dir at load
+    state_dir: Path = Path("~/.local/state/probed")
+
+
+DEFAULT_RELOAD_COMMAND = ("openclaw", "secrets", "reload")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenClawConfig:
+    state_dir: Path = Path("~/.openclaw")
+    agents: tuple[str, ...] = ()
+    reload_command: tuple[str, ...] = DEFAULT_RELOAD_COMMAND
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeConfig:
+    timeout: float = 20.0
+    concurrency: int = 4
+    jitter: float = 0.10  # fraction of the window
+    jitter_max: float = 30.0
+    daily_budget: int = 48
+
+
+@dataclass(frozen=True, slots=True)
+class RepairConfig:
+    clamp_stale: bool = True
+
+
+# Probe spacing per reason. Short windows for what passes by itself, longer for what needs a
+# person; quota's 30 m -> 6 h applies only when the provider gave no reset time.
+DEFAULT_BACKOFF: Mapping[Reason, Backoff] = MappingProxyType(
+    {
+        Reason.RATE_LIMIT: Backoff(30, 300),
+        Reason.OVERLOADED: Backoff(30, 300),
+        Reason.TIMEOUT: Backoff(30, 300),
+        Reason.UNKNOWN: Backoff(60, 1800),
+        Reason.BILLING: Backoff(600, 7200),
+        Reason.QUOTA: Backoff(1800, 21600),
+        Reason.AUTH: Backoff(600, 21600),
+        Reason.AUTH_PERMANENT: Backoff(3600, 86400),
+        Reason.PERMISSION: Backoff(600, 21600),
+        Reason.MODEL_NOT_FOUND: Backoff(600, 21600),
+        Reason.FORMAT: Backoff(600, 3600),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    openclaw: OpenClawConfig = field(default_factory=OpenClawConfig)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
+    backoff: Mapping[Reason, Backoff] = field(default_factory=lambda: DEFAULT_BACKOFF)
+    repair: RepairConfig = field(default_factory=RepairConfig)
+    providers: Mapping[str, ProviderConfig] = field(default_factory=lambda: MappingProxyType({}))
+    source: Path | None = None  # the file this came from; None = built-in defaults
+
+    def backoff_for(self, reason: Reason) -> Backoff:
+        return self.backoff[reason]
+
+
+# --------------------------------------------------------------------------------------------
+# Finding the file
+
+
+def default_config_paths() -> tuple[Path, ...]:
+    return (Path("~/.config/probed/config.toml").expanduser(), Path("/etc/probed/config.toml"))
+
+
+def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    """-c, else $PROBED_CONFIG, else the first default file that exists, else None (defaults).
+
+    A file named explicitly (by -c or $PROBED_CONFIG) must exist; a missing default is fine.
+    """
+    named = explicit if explicit is not None else env.get("PROBED_CONFIG") or None
+    if named is not None:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            how = "-c" if explicit is not None else "$PROBED_CONFIG"
+            raise ConfigError(f"{path}: configuration file named by {how} does not exist")
+        return path
+    for candidate in default_config_paths():
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    environ = os.environ if env is None else env
+    path = find_config(explicit, environ)
+    if path is None:
+        return parse_config({}, None, environ)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_config(raw, path, environ)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+class _Reader:
+    """Reads one table, remembering which keys were used so leftovers are reported by path."""
+
+    def __init__(self, where: str, table: Any, prefix: str) -> None:
+        self.where = where
+        self.prefix = prefix
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: {prefix or 'the file'} must be a table")
+        self.table: dict[str, Any] = table
+        self.used: set[str] = set()
+
+    def path(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {self.path(key)} {problem}")
+
+    def get(self, key: str) -> Any:
+        self.used.add(key)
+        return self.table.get(key)
+
+    def string(self, key: str, default: str) -> str:
+        value = self.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, not {_tname(value)}")
+        return value
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.string(key, default)
+        if value not in allowed:
+            raise self.fail(key, f"must be one of {', '.join(allowed)}, not {value!r}")
+        return value
+
+    def duration(self, key: str, default: float) -> float:
+        value = self.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.fail(key, f'must be a duration string such as "30s", not {_tname(value)}')
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.fail(key, f"is invalid: {exc}") from None
+
+    def integer(self, key: str, default: int, minimum: int) -> int:
+        value = self.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"must be an integer, not {_tname(value)}")
+        if value < minimum:
+            raise self.fail(key, f"must be at least {minimum}, not {value}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, not {_tname(value)}")
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "must be a list of strings")
+        return tuple(value)
+
+    def table_at(self, key: str) -> _Reader:
+        value = self.get(key)
+        return _Reader(self.where, {} if value is None else value, self.path(key))
+
+    def finish(self) -> None:
+        extra = sorted(set(self.table) - self.used)
+        if extra:
+            raise ConfigError(f"{self.where}: {self.path(extra[0])} is not a known key")
+
+
+def _tname(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, str]) -> Config:
+    where = str(path) if path is not None else "built-in defaults"
+    top = _Reader(where, dict(raw), "")
+
+    d = top.table_at("daemon")
+    daemon = DaemonConfig(
+        log_level=d.choice("log_level", "info", LOG_LEVELS),  # type: ignore[arg-type]
+        log_format=d.choice("log_format", "auto", LOG_FORMATS),  # type: ignore[arg-type]
+        lock_dir=resolve_lock_dir(d.string("lock_dir", ""), env),
+        state_dir=resolve_state_dir(d.string("state_dir", ""), env),
+    )
+    d.finish()
+
+    o = top.table_at("openclaw")
+    reload_command = o.strings("reload_command", DEFAULT_RELOAD_COMMAND)
+    openclaw = OpenClawConfig(
+        state_dir=resolve_openclaw_dir(o.string("state_dir", ""), env),
+        agents=o.strings("agents", ()),
+        reload_command=reload_command,
+    )
+    o.finish()
+
+    p = top.table_at("probe")
+    jitter_text = p.string("jitter", "10%")
+    probe = ProbeConfig(
+        timeout=p.duration("timeout", 20.0),
+        concurrency=p.integer("concurrency", 4, minimum=1),
+        jitter=_percent(p, "jitter", jitter_text),
+        jitter_max=p.duration("jitter_max", 30.0),
+        daily_budget=p.integer("daily_budget", 48, minimum=0),
+    )
+    if probe.timeout <= 0:
+        raise p.fail("timeout", "must be longer than 0s")
+    p.finish()
+
+    b = top.table_at("backoff")
+    backoff = dict(DEFAULT_BACKOFF)
+    for name in list(b.table):
+        try:
+            reason = Reason(name)
+        except ValueError:
+            raise ConfigError(
+                f"{where}: backoff.{name} is not a reason word "
+                f"(one of {', '.join(r.value for r in Reason)})"
+            ) from None
+        t = b.table_at(name)
+        default = DEFAULT_BACKOFF[reason]
+        base = t.duration("base", default.base)
+        cap = t.duration("cap", default.cap)
+        if base <= 0:
+            raise t.fail("base", "must be longer than 0s")
+        if cap < base:
+            raise t.fail("cap", f"({format_duration(cap)}) must not be shorter than base "
+                         f"({format_duration(base)})")
+        t.finish()
+        backoff[reason] = Backoff(base, cap)
+    b.finish()
+
+    r = top.table_at("repair")
+    repair = RepairConfig(clamp_stale=r.boolean("clamp_stale", True))
+    r.finish()
+
+    pr = top.table_at("providers")
+    providers: dict[str, ProviderConfig] = {}
+    for pid in list(pr.table):
+        t = pr.table_at(pid)
+        api = t.get("api")
+        if api is not None and api not in APIS:
+            raise t.fail("api", f"must be one of {', '.join(APIS)}, not {api!r}")
+        base_url = t.get("base_url")
+        if base_url is not None:
+            if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+                raise t.fail("base_url", "must be an http:// or https:// URL")
+        model = t.get("model")
+        if model is not None and (not isinstance(model, str) or not model):
+            raise t.fail("model", "must be a non-empty string")
+        models = t.strings("models", ())
+        t.finish()
+        providers[pid.strip().lower()] = ProviderConfig(
+            api=api, base_url=base_url.rstrip("/") if base_url else None, model=model,
+            models=models,
+        )
+    pr.finish()
+    top.finish()
+
+    return Config(
+        daemon=daemon,
+        openclaw=openclaw,
+        probe=probe,
+        backoff=MappingProxyType(backoff),
+        repair=repair,
+        providers=MappingProxyType(providers),
+        source=path,
+    )
+
+
+def _percent(reader: _Reader, key: str, text: str) -> float:
+    s = text.strip()
+    if not s.endswith("%"):
+        raise reader.fail(key, f'must be a percentage such as "10%", not {text!r}')
+    try:
+        value = float(s[:-1])
+    except ValueError:
+        raise reader.fail(key, f'must be a percentage such as "10%", not {text!r}') from None
+    if not 0 <= value <= 100:
+        raise reader.fail(key, f"must be between 0% and 100%, not {text!r}")
+    return value / 100
+
+
+# --------------------------------------------------------------------------------------------
+# Directories
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    home = env.get("HOME")
+    return Path(home) if home else Path.home()
+
+
+def resolve_lock_dir(value: str, env: Mapping[str, str]) -> Path:
+    if value:
+        return Path(value).expanduser()
+    if env.get("RUNTIME_DIRECTORY"):
+        return Path(env["RUNTIME_DIRECTORY"].split(":")[0])
+    if env.get("XDG_RUNTIME_DIR"):
+        return Path(env["XDG_RUNTIME_DIR"]) / "probed"
+    return Path(f"/tmp/probed-{os.getuid()}")  # noqa: S108 - per-user name, created 0700
+
+
+def resolve_state_dir(value: str, env: Mapping[str, str]) -> Path:
+    if value:
+        return Path(value).expanduser()
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0])
+    if env.get("XDG_STATE_HOME"):
+        return Path(env["XDG_STATE_HOME"]) / "probed"
+    return _home(env) / ".local" / "state" / "probed"
+
+
+def resolve_openclaw_dir(value: str, env: Mapping[str, str]) -> Path:
+    if value:
+        return Path(value).expanduser()
+    if env.get("OPENCLAW_STATE_DIR"):
+        return Path(env["OPENCLAW_STATE_DIR"]).expanduser()
+    return _home(env) / ".openclaw"
+
+
+# --------------------------------------------------------------------------------------------
+# Showing it
+
+
+def to_toml_dict(config: Config) -> dict[str, Any]:
+    """The resolved configuration in the file's own shape (for `probed config check`)."""
+    out: dict[str, Any] = {
+        "daemon": {
+            "log_level": config.daemon.log_level,
+            "log_format": config.daemon.log_format,
+            "lock_dir": str(config.daemon.lock_dir),
+            "state_dir": str(config.daemon.state_dir),
+        },
+        "openclaw": {
+            "state_dir": str(config.openclaw.state_dir),
+            "agents": list(config.openclaw.agents),
+            "reload_command": list(config.openclaw.reload_command),
+        },
+        "probe": {
+            "timeout": format_duration(config.probe.timeout),
+            "concurrency": config.probe.concurrency,
+            "jitter": f"{config.probe.jitter * 100:g}%",
+            "jitter_max": format_duration(config.probe.jitter_max),
+            "daily_budget": config.probe.daily_budget,
+        },
+        "backoff": {
+            str(reason): {"base": format_duration(b.base), "cap": format_duration(b.cap)}
+            for reason, b in config.backoff.items()
+        },
+        "repair": {"clamp_stale": config.repair.clamp_stale},
+    }
+    providers: dict[str, Any] = {}
+    for pid, pc in config.providers.items():
+        entry: dict[str, Any] = {}
+        if pc.api:
+            entry["api"] = pc.api
+        if pc.base_url:
+            entry["base_url"] = pc.base_url
+        if pc.model:
+            entry["model"] = pc.model
+        if pc.models:
+            entry["models"] = list(pc.models)
+        providers[pid] = entry
+    if providers:
+        out["providers"] = providers
+    return out

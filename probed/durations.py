@@ -1,0 +1,53 @@
+"""Duration strings of the configuration: "250ms", "30s", "5m", "2h", "1d", "1h30m"."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration(text: str) -> float:
+    """Return seconds; raise ValueError with the offending text when it is not a duration."""
+    s = text.strip()
+    if not s:
+        raise ValueError("an empty string is not a duration")
+    pos = 0
+    total = 0.0
+    for m in _PART.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(s):
+        raise ValueError(f"{text!r} is not a duration (use forms like 250ms, 30s, 5m, 2h, 1d, 1h30m)")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest string parse_duration reads back as the same value (to the millisecond)."""
+    ms = round(seconds * 1000)
+    if ms == 0:
+        return "0s"
+    if ms % 1000:
+        return f"{ms}ms"
+    rest = ms // 1000
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            out.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(out)
+
+
+def humanize(seconds: float) -> str:
+    """Short, rounded, for tables and STATUS=: 45s, 4m12s, 3h05m, 2d4h."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600}h"

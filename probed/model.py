@@ -1,0 +1,261 @@
+"""A profile and its failure state, read the way OpenClaw reads them.
+
+Values only: nothing here touches a file. `Usage` is one `usageStats` entry; `view()` answers
+"is this profile usable now, and if not, which lane, why and until when" exactly as OpenClaw's
+`resolveProfileUnusableUntil` / `isProfileInCooldown` would, including the providers OpenClaw
+never cools down and the per-model scoping of some cooldowns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from probed.reasons import OPENCLAW_MODEL_SCOPED
+
+CredentialType = Literal["api_key", "token", "oauth"]
+CREDENTIAL_TYPES: tuple[CredentialType, ...] = ("api_key", "token", "oauth")
+StateKind = Literal["ok", "cooldown", "disabled", "blocked"]
+
+# OpenClaw writes nothing for these and ignores stale entries (isAuthCooldownBypassedForProvider).
+BYPASS_PROVIDERS = frozenset({"openrouter", "kilocode"})
+
+# usageStats fields OpenClaw keeps, in the order its whitelist rebuilds them (9.6). 5.28 lacks
+# the last three; we only write those on SQLite-era stores.
+USAGE_FIELDS: tuple[str, ...] = (
+    "lastUsed",
+    "blockedUntil",
+    "blockedReason",
+    "blockedSource",
+    "blockedModel",
+    "blockedScope",
+    "cooldownUntil",
+    "cooldownReason",
+    "cooldownClassification",
+    "cooldownModel",
+    "disabledUntil",
+    "disabledReason",
+    "errorCount",
+    "failureCounts",
+    "lastFailureAt",
+    "lastProbeAt",
+)
+SQLITE_ONLY_FIELDS = frozenset({"blockedScope", "cooldownClassification", "lastProbeAt"})
+
+
+def normalize_provider(provider: str) -> str:
+    return provider.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """OpenClaw's SecretRef: where a key lives instead of the key itself."""
+
+    source: Literal["env", "file", "exec"]
+    provider: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """The secret half of a profile. Its repr shows which fields are set, never their values."""
+
+    type: CredentialType
+    key: str | None = field(default=None, repr=False)
+    key_ref: SecretRef | None = None
+    token: str | None = field(default=None, repr=False)
+    token_ref: SecretRef | None = None
+    access: str | None = field(default=None, repr=False)
+    expires_ms: int | None = None  # token / oauth expiry, epoch ms
+
+    def __repr__(self) -> str:
+        held = [
+            name
+            for name in ("key", "key_ref", "token", "token_ref", "access")
+            if getattr(self, name) is not None
+        ]
+        return f"Credential(type={self.type!r}, holds={held}, expires_ms={self.expires_ms})"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: str
+    provider: str  # normalized: trimmed, lower-case (OpenClaw's normalizeProviderId)
+    type: CredentialType
+    credential: Credential = field(repr=False)
+    email: str | None = None
+
+    @classmethod
+    def from_json(cls, profile_id: str, raw: Mapping[str, Any]) -> Profile | None:
+        """Parse one `profiles` entry; None for entries OpenClaw itself would drop."""
+        kind = raw.get("type", raw.get("mode"))
+        provider = raw.get("provider")
+        if kind not in CREDENTIAL_TYPES or not isinstance(provider, str) or not provider.strip():
+            return None
+        key = raw.get("key", raw.get("apiKey"))
+        expires = raw.get("expires")
+        credential = Credential(
+            type=kind,
+            key=key if isinstance(key, str) and key else None,
+            key_ref=_secret_ref(raw.get("keyRef")),
+            token=raw["token"] if isinstance(raw.get("token"), str) and raw["token"] else None,
+            token_ref=_secret_ref(raw.get("tokenRef")),
+            access=raw["access"] if isinstance(raw.get("access"), str) and raw["access"] else None,
+            expires_ms=int(expires) if _finite_number(expires) else None,
+        )
+        email = raw.get("email")
+        return cls(
+            id=profile_id,
+            provider=normalize_provider(provider),
+            type=kind,
+            credential=credential,
+            email=email if isinstance(email, str) else None,
+        )
+
+
+def _secret_ref(raw: object) -> SecretRef | None:
+    if not isinstance(raw, Mapping):
+        return None
+    source, provider, ref_id = raw.get("source"), raw.get("provider"), raw.get("id")
+    if source not in ("env", "file", "exec") or not isinstance(ref_id, str):
+        return None
+    return SecretRef(source=source, provider=provider if isinstance(provider, str) else "", id=ref_id)
+
+
+def _finite_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _ms(raw: Mapping[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    return int(value) if _finite_number(value) else None
+
+
+def _str(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A profile's state at one instant, as `probed status` shows it."""
+
+    state: StateKind
+    reason: str | None  # OpenClaw's recorded word for the active lane
+    until_ms: int | None  # when the profile becomes usable again (max of active lanes)
+    model: str | None  # the model a cooldown is scoped to, if any
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "ok"
+
+
+OK_VIEW = View("ok", None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One `usageStats` entry. All times are epoch milliseconds, as OpenClaw stores them."""
+
+    last_used: int | None = None
+    cooldown_until: int | None = None
+    cooldown_reason: str | None = None
+    cooldown_model: str | None = None
+    disabled_until: int | None = None
+    disabled_reason: str | None = None
+    blocked_until: int | None = None
+    blocked_reason: str | None = None
+    blocked_model: str | None = None
+    blocked_scope: str | None = None
+    error_count: int = 0
+    failure_counts: Mapping[str, int] = field(default_factory=dict)
+    last_failure_at: int | None = None
+    last_probe_at: int | None = None
+
+    @classmethod
+    def from_json(cls, raw: object) -> Usage:
+        if not isinstance(raw, Mapping):
+            return cls()
+        counts = raw.get("failureCounts")
+        error_count = raw.get("errorCount")
+        return cls(
+            last_used=_ms(raw, "lastUsed"),
+            cooldown_until=_ms(raw, "cooldownUntil"),
+            cooldown_reason=_str(raw, "cooldownReason"),
+            cooldown_model=_str(raw, "cooldownModel"),
+            disabled_until=_ms(raw, "disabledUntil"),
+            disabled_reason=_str(raw, "disabledReason"),
+            blocked_until=_ms(raw, "blockedUntil"),
+            blocked_reason=_str(raw, "blockedReason"),
+            blocked_model=_str(raw, "blockedModel"),
+            blocked_scope=_str(raw, "blockedScope"),
+            error_count=int(error_count) if _finite_number(error_count) else 0,
+            failure_counts={
+                k: int(v) for k, v in counts.items() if isinstance(k, str) and _finite_number(v)
+            }
+            if isinstance(counts, Mapping)
+            else {},
+            last_failure_at=_ms(raw, "lastFailureAt"),
+            last_probe_at=_ms(raw, "lastProbeAt"),
+        )
+
+    def unusable_until(self) -> int | None:
+        """OpenClaw's resolveProfileUnusableUntil: the latest of the three lanes, active or not."""
+        ends = [t for t in (self.blocked_until, self.cooldown_until, self.disabled_until) if t]
+        return max(ends) if ends else None
+
+    def view(self, provider: str, now_ms: int, for_model: str | None = None) -> View:
+        """Which lane keeps the profile out now, if any (OpenClaw's isProfileInCooldown).
+
+        With `for_model`, a cooldown scoped to another model does not count, unless a disabled
+        or blocked window is also active (those always take the whole profile out).
+        """
+        if normalize_provider(provider) in BYPASS_PROVIDERS:
+            return OK_VIEW
+        disabled = self.disabled_until is not None and now_ms < self.disabled_until
+        blocked = self.blocked_until is not None and now_ms < self.blocked_until
+        if blocked and for_model and self.blocked_scope == "model" and self.blocked_model:
+            blocked = self.blocked_model == for_model
+        cooldown = self.cooldown_until is not None and now_ms < self.cooldown_until
+        scoped_model = (
+            self.cooldown_model if self.cooldown_reason in OPENCLAW_MODEL_SCOPED else None
+        )
+        if (
+            cooldown
+            and for_model
+            and scoped_model
+            and scoped_model != for_model
+            and not (disabled or blocked)
+        ):
+            cooldown = False
+        if not (disabled or blocked or cooldown):
+            return OK_VIEW
+        until = max(
+            t
+            for t, active in (
+                (self.disabled_until, disabled),
+                (self.blocked_until, blocked),
+                (self.cooldown_until, cooldown),
+            )
+            if active and t is not None
+        )
+        if disabled:
+            return View("disabled", self.disabled_reason, until, None)
+        if blocked:
+            return View("blocked", self.blocked_reason, until, self.blocked_model)
+        return View("cooldown", self.cooldown_reason, until, scoped_model)
+
+
+def usage_of(state: Mapping[str, Any], profile_id: str) -> Usage:
+    """The Usage of one profile in a state payload ({version, order, lastGood, usageStats})."""
+    stats = state.get("usageStats")
+    if not isinstance(stats, Mapping):
+        return Usage()
+    return Usage.from_json(stats.get(profile_id))

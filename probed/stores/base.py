@@ -1,0 +1,73 @@
+"""What every store offers: a consistent read, and a locked read-modify-write of the state.
+
+The state payload is OpenClaw's own `{version, order, lastGood, usageStats}` object. Writers never
+see or touch `profiles` (the credentials): `update` hands the mutator a fresh copy of the state
+and the parsed profiles, and writes the state back only if the mutator changed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from probed.model import Profile, Usage, usage_of
+
+T = TypeVar("T")
+
+
+class Era(StrEnum):
+    """Where OpenClaw keeps the failure state, detected from what is on disk."""
+
+    JSON_SINGLE = "A"  # auth-profiles.json holds profiles and usageStats together (<= 2026.4.5)
+    JSON_SPLIT = "B"  # auth-profiles.json + auth-state.json (2026.4.7 - 2026.6.1)
+    SQLITE_AGENT = "C"  # <agentDir>/openclaw-agent.sqlite (>= 2026.6.5)
+    SQLITE_SHARED = "C-shared"  # <state>/state/openclaw.sqlite config_machine_state (main agent, 9.x)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self in (Era.SQLITE_AGENT, Era.SQLITE_SHARED)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent read of an agent's store."""
+
+    agent: str
+    era: Era
+    profiles: Mapping[str, Profile]
+    state: Mapping[str, Any]  # the raw state payload; treat as read-only
+
+    def usage(self, profile_id: str) -> Usage:
+        return usage_of(self.state, profile_id)
+
+
+Mutator = Callable[[dict[str, Any], Mapping[str, Profile]], T]
+
+
+class Store(Protocol):
+    agent: str  # the agent id (directory name under <state>/agents)
+    agent_dir: Path
+    era: Era
+
+    @property
+    def location(self) -> Path:
+        """The file that holds the state (for messages and `status`)."""
+        ...
+
+    def read(self) -> Snapshot:
+        """Parse the store; raise StoreError naming the file when it cannot be read."""
+        ...
+
+    def update(self, mutate: Mutator[T]) -> T:
+        """Lock (OpenClaw's protocol for this era), re-read the freshest state, run `mutate` on a
+        mutable copy, write it back atomically if it changed, unlock. Raise StoreBusy when a
+        live holder keeps the lock past the timeout, StoreError on anything unreadable; in
+        both cases nothing is written."""
+        ...
+
+    def watch_paths(self) -> tuple[Path, ...]:
+        """Files whose change means the state may have changed (for the daemon's watcher)."""
+        ...
