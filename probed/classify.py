@@ -1,14 +1,726 @@
-"""STUB (issue 3 owns this file): classify a provider failure structurally."""
+"""Classify a provider failure from the response itself: structure first, prose second, status last.
+
+The HTTP status alone misleads (a Kimi 403 is a spent plan, a Moonshot 429 is an empty balance,
+a Gemini 400 is a bad key), and OpenClaw's string matching turns such cases into 30-second
+retry loops. So each provider's structured fields are read first (`error.code`, `error.type`,
+Anthropic `details.error_code`, Gemini `details[]`, OpenRouter `metadata.limit_source`), then its
+known message wordings, then generic wordings, and only then the status. Reset times come from
+`probed.resets`; the advice sentence from `probed.actions`.
+
+Nothing here raises on odd input: a response we cannot read is `unknown`, with advice.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from probed.failure import Failure
+from probed import resets
+from probed.actions import action_for, canonical_provider, display_name
+from probed.failure import Failure, Scope
+from probed.reasons import Reason, from_openclaw
 
 TransportKind = Literal["connect", "tls", "timeout", "protocol", "redirect", "too_large"]
+
+MAX_MESSAGE = 200
+_MAX_BODY = 1_000_000
+
+__all__ = [
+    "TransportKind",
+    "canonical_provider",
+    "classify",
+    "classify_transport",
+    "redact",
+    "short_message",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Redaction and message shaping
+
+
+_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-*]+"), r"\1 [redacted]"),
+    (
+        re.compile(r"(?i)([?&](?:key|api_key|apikey|token|access_token|auth)=)[^&\s\"']+"),
+        r"\1[redacted]",
+    ),
+    (
+        re.compile(r"\b(?:sk|rk|pk|gsk|xai|csk)[-_](?:[A-Za-z0-9_\-*]|\.(?=[A-Za-z0-9_\-*.]))+"),
+        "[redacted]",
+    ),
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{10,}"), "[redacted]"),
+    (re.compile(r"[A-Za-z0-9_\-.]*\*{2,}[A-Za-z0-9_\-]*"), "[redacted]"),
+    (
+        re.compile(
+            r"(?i)\b(api[_ -]?key|x-api-key|key|token|secret|password|authorization)"
+            r"(\s*[:=]\s*)(?!\[redacted\])(?:[^\s,;)\]}\"'.]|\.(?=\S))+"
+        ),
+        r"\1\2[redacted]",
+    ),
+    (
+        re.compile(r"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{40,}\b"),
+        "[redacted]",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like a credential or a fragment of one (masked echoes too)."""
+    out = text
+    for pattern, repl in _REDACTIONS:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def short_message(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Redacted, one line, at most `limit` characters (cut at a word, marked with an ellipsis)."""
+    s = " ".join(redact(text).split())
+    if len(s) <= limit:
+        return s
+    cut = s[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the response
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    provider: str
+    status: int | None
+    headers: dict[str, str]
+    doc: Any
+    etype: str
+    ecode: str
+    detail_code: str
+    gstatus: str
+    reasons: tuple[str, ...]
+    quota_ids: tuple[str, ...]
+    limit_source: str
+    message: str  # the provider's own words, unredacted (never printed as is)
+    text: str  # lower-cased material for pattern matching
+
+
+def _s(value: Any) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value).strip()
+
+
+def _decode(body: str | bytes) -> str:
+    if isinstance(body, bytes | bytearray):
+        return bytes(body[:_MAX_BODY]).decode("utf-8", errors="replace")
+    return str(body)[:_MAX_BODY]
+
+
+def _load_json(text: str) -> Any:
+    s = text.strip()
+    if not s:
+        return None
+    if s.startswith("data:"):  # one SSE event pasted from a stream
+        s = s[5:].strip()
+    try:
+        return json.loads(s)
+    except (ValueError, RecursionError):
+        pass
+    # A log line with the body after a prefix: `... 429 {"error": ...}`.
+    start = s.find("{")
+    if start > 0:
+        try:
+            doc, _ = json.JSONDecoder().raw_decode(s[start:])
+        except (ValueError, RecursionError):
+            return None
+        return doc if isinstance(doc, dict) else None
+    return None
+
+
+def _html_message(text: str, status: int | None) -> str:
+    m = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    if m and m.group(1).strip():
+        return m.group(1).strip()
+    return f"HTTP {status} with an HTML error page" if status else "an HTML error page"
+
+
+def _read(
+    provider: str, status: int | None, headers: Mapping[str, Any], body: str | bytes
+) -> _Response:
+    text = _decode(body)
+    doc = _load_json(text)
+    if isinstance(doc, list) and doc and isinstance(doc[0], dict):
+        doc = doc[0]
+    etype = ecode = detail_code = gstatus = limit_source = ""
+    message = ""
+    reasons: list[str] = []
+    quota_ids: list[str] = []
+    extra: list[str] = []
+    if isinstance(doc, dict):
+        err = doc.get("error")
+        if isinstance(err, dict):
+            message = _s(err.get("message"))
+            etype = _s(err.get("type"))
+            ecode = _s(err.get("code"))
+            gstatus = _s(err.get("status"))
+            details = err.get("details")
+            if isinstance(details, dict):
+                detail_code = _s(details.get("error_code"))
+            elif isinstance(details, list):
+                for d in details:
+                    if not isinstance(d, dict):
+                        continue
+                    if d.get("reason"):
+                        reasons.append(_s(d.get("reason")))
+                    violations = d.get("violations")
+                    if isinstance(violations, list):
+                        for v in violations:
+                            if isinstance(v, dict) and v.get("quotaId"):
+                                quota_ids.append(_s(v.get("quotaId")))
+            meta = err.get("metadata")
+            if isinstance(meta, dict):
+                limit_source = _s(meta.get("limit_source"))
+                raw = meta.get("raw")
+                if raw is not None:
+                    extra.append(raw if isinstance(raw, str) else json.dumps(raw)[:4000])
+        elif isinstance(err, str):
+            message = err  # xAI: {"code": "<gRPC sentence>", "error": "<message>"}
+            ecode = _s(doc.get("code"))
+        if not message:
+            message = _s(doc.get("message")) or _s(doc.get("detail")) or _s(doc.get("msg"))
+        if not etype:
+            etype = _s(doc.get("type")) if doc.get("type") != "error" else ""
+        if not ecode and not isinstance(err, str):
+            ecode = _s(doc.get("code"))
+    elif text.strip():
+        stripped = text.strip()
+        message = _html_message(stripped, status) if stripped.startswith("<") else stripped[:2000]
+    lowered = " ".join([message, ecode, *extra]).lower()
+    if not isinstance(doc, dict):
+        lowered = text[:20_000].lower()
+    return _Response(
+        provider=canonical_provider(provider),
+        status=status,
+        headers={
+            str(k).strip().lower(): str(v).strip() for k, v in headers.items() if v is not None
+        },
+        doc=doc,
+        etype=etype.lower(),
+        ecode=ecode.lower(),
+        detail_code=detail_code.lower(),
+        gstatus=gstatus.upper(),
+        reasons=tuple(r.upper() for r in reasons),
+        quota_ids=tuple(quota_ids),
+        limit_source=limit_source.lower(),
+        message=message,
+        text=lowered,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    reason: Reason
+    scope: Scope
+    rule: str | None = None  # a calendar rule that always applies (a floor among the signals)
+    fallback_rule: str | None = None  # a calendar rule used only when nothing else was said
+    drop: tuple[str, ...] = ()  # signal sources that do not apply to this kind of failure
+    message: str | None = None
+    action: str | None = None
+    upstream: bool = field(default=False)
+
+
+def _v(reason: Reason, scope: Scope, **kw: Any) -> _Verdict:
+    return _Verdict(reason, scope, **kw)
+
+
+def _has(text: str, *needles: str) -> bool:
+    return any(n in text for n in needles)
+
+
+_RE_COOLDOWN = re.compile(
+    r"provider\s+([\w.\-]+)\s+(?:is in cooldown(?:\s*\(([^)]*)\))?|has\s+(\w+)\s+issue)", re.I
+)
+
+
+def _openclaw_skip(r: _Response) -> _Verdict | None:
+    """OpenClaw's own model-fallback skip lines, pasted from a gateway log."""
+    m = _RE_COOLDOWN.search(r.text)
+    if not m:
+        return None
+    pid = m.group(1)
+    word = m.group(3)
+    if word is None:
+        tail = r.text[m.end() : m.end() + 80]
+        words = re.findall(r"\((\w+)\)", tail)
+        word = words[0] if words else None
+    reason = from_openclaw(word) if word else None
+    why = f"({reason})"
+    if reason is None or reason is Reason.UNKNOWN:
+        # OpenClaw names billing and auth skips; an unnamed all-profiles cooldown is one of the
+        # transient reasons, most often a rate limit, so it gets that lane's short backoff.
+        reason = Reason.RATE_LIMIT
+        why = "(no reason named; most often a rate limit)"
+    name = display_name(pid)
+    return _v(
+        reason,
+        "account",
+        message=f"OpenClaw skipped {name}: all of its profiles are in cooldown {why}",
+        action=(
+            f"run `probed status --provider {canonical_provider(pid)}` to see each profile's "
+            f"reason and expiry, or `probed probe {canonical_provider(pid)}` to test them now"
+        ),
+    )
+
+
+# Anthropic (API key and subscription OAuth) -------------------------------------------------
+
+
+def _anthropic(r: _Response) -> _Verdict | None:
+    t = r.text
+    if r.detail_code == "enforced_spend_limit_reached":
+        return _v(Reason.QUOTA, "account", rule="rule:first-of-month")
+    if _has(t, "regain access on", "api usage limits", "specified api usage limit"):
+        return _v(Reason.QUOTA, "account", fallback_rule="rule:first-of-month")
+    if _has(t, "credit balance is too low"):
+        return _v(Reason.BILLING, "account")
+    if _has(t, "out of extra usage", "extra usage is required", "claude.ai/settings/usage"):
+        return _v(Reason.BILLING, "account")
+    if _has(t, "only authorized for use with claude code"):
+        return _v(Reason.PERMISSION, "profile")
+    et = r.etype
+    if et == "billing_error":
+        return _v(Reason.BILLING, "account")
+    if et == "authentication_error":
+        if _has(t, "oauth", "expired", "token has been", "refresh"):
+            return _v(Reason.AUTH, "profile")
+        return _v(Reason.AUTH_PERMANENT, "profile")
+    if et == "permission_error":
+        return _v(Reason.PERMISSION, "profile")
+    if et == "not_found_error":
+        if "model" in t:
+            return _v(Reason.MODEL_NOT_FOUND, "model")
+        return _v(Reason.FORMAT, "model")
+    if et == "overloaded_error":
+        return _v(Reason.OVERLOADED, "model")
+    if et == "api_error":
+        return _v(Reason.OVERLOADED, "model")
+    if et == "rate_limit_error" or r.status == 429:
+        h = r.headers
+        if h.get("anthropic-ratelimit-unified-status") == "rejected" or any(
+            k.startswith("anthropic-ratelimit-unified-")
+            and k.endswith("-status")
+            and v == "rejected"
+            for k, v in h.items()
+        ):
+            return _v(Reason.QUOTA, "profile")
+        told = (
+            "retry-after" in h
+            or "retry-after-ms" in h
+            or any(k.startswith("anthropic-ratelimit-") and k.endswith("-reset") for k in h)
+        )
+        if not told and _has(t, "spend limit", "spending limit", "usage limit", "monthly"):
+            return _v(Reason.QUOTA, "account", rule="rule:first-of-month")
+        if et == "rate_limit_error":
+            return _v(Reason.RATE_LIMIT, "profile")
+    return None
+
+
+# OpenAI-shaped structured codes, shared by OpenAI, Groq, OpenRouter, DeepSeek, LiteLLM ---------
+
+_BILLING_CODES = {
+    "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_usage_limit_exceeded",
+    "billing_hard_limit_reached",
+    "billing_not_active",
+    "payment_required",
+    "insufficient_balance",
+}
+_SPEND_LIMIT_CODES = {"organization_spend_limit_exceeded", "project_spend_limit_exceeded"}
+_RATE_CODES = {"rate_limit_exceeded", "slow_down", "rate_limit_error", "requests", "tokens"}
+
+_RE_MODEL_RATE = re.compile(
+    r"(?:rate limit|limit) reached for (?:model )?`?[\w.\-/:]+`? in organi[sz]ation"
+)
+
+
+def _codes(r: _Response) -> _Verdict | None:
+    for code in (r.ecode, r.etype):
+        if not code:
+            continue
+        if code in _BILLING_CODES:
+            return _v(Reason.BILLING, "account")
+        if code in _SPEND_LIMIT_CODES:
+            return _v(Reason.QUOTA, "account", rule="rule:first-of-month")
+        if code in _RATE_CODES and (code not in ("requests", "tokens") or r.status == 429):
+            scope: Scope = "model" if _RE_MODEL_RATE.search(r.text) else "profile"
+            return _v(Reason.RATE_LIMIT, scope)
+        if code == "invalid_api_key":
+            return _v(Reason.AUTH_PERMANENT, "profile")
+        if code == "account_deactivated":
+            return _v(Reason.AUTH_PERMANENT, "account")
+        if code == "model_not_found":
+            return _v(Reason.MODEL_NOT_FOUND, "model")
+        if code in ("server_is_overloaded", "capacity_exceeded", "engine_overloaded"):
+            return _v(Reason.OVERLOADED, "model")
+        if code in ("unsupported_country_region_territory", "organization_restricted"):
+            return _v(Reason.PERMISSION, "account")
+        if code in ("context_length_exceeded", "integer_below_min_value", "invalid_value"):
+            return _v(Reason.FORMAT, "model")
+    return None
+
+
+# Error *types* used by Anthropic-shaped and Moonshot/Kimi bodies (after provider rules).
+_TYPE_MAP: dict[str, tuple[Reason, Scope]] = {
+    "billing_error": (Reason.BILLING, "account"),
+    "exceeded_current_quota_error": (Reason.BILLING, "account"),
+    "permission_error": (Reason.PERMISSION, "profile"),
+    "permission_denied_error": (Reason.PERMISSION, "profile"),
+    "not_found_error": (Reason.MODEL_NOT_FOUND, "model"),
+    "resource_not_found_error": (Reason.MODEL_NOT_FOUND, "model"),
+    "overloaded_error": (Reason.OVERLOADED, "model"),
+    "engine_overloaded_error": (Reason.OVERLOADED, "model"),
+    "rate_limit_error": (Reason.RATE_LIMIT, "profile"),
+    "rate_limit_reached_error": (Reason.RATE_LIMIT, "profile"),
+    "rate_limited": (Reason.RATE_LIMIT, "profile"),
+    "invalid_authentication_error": (Reason.AUTH_PERMANENT, "profile"),
+    "budget_exceeded": (Reason.QUOTA, "profile"),
+}
+
+
+def _types(r: _Response) -> _Verdict | None:
+    hit = _TYPE_MAP.get(r.etype)
+    return _v(*hit) if hit else None
+
+
+# Google Gemini -----------------------------------------------------------------------------
+
+
+def _google(r: _Response) -> _Verdict | None:
+    t = r.text
+    if _has(t, "prepayment credits are depleted", "prepayment credit"):
+        return _v(Reason.BILLING, "account")
+    if "API_KEY_INVALID" in r.reasons or _has(t, "api key not valid", "api key expired"):
+        return _v(Reason.AUTH_PERMANENT, "profile")
+    if _has(t, "reported as leaked", "has been suspended"):
+        return _v(Reason.AUTH_PERMANENT, "profile")
+    if _has(t, "unregistered callers"):
+        return _v(Reason.AUTH, "profile")
+    if _has(t, "denied access"):
+        return _v(Reason.PERMISSION, "account")
+    if re.search(r"\blimit:\s*0\b", t):
+        return _v(Reason.BILLING, "model")  # no free-tier quota for this model: enable billing
+    if any("perday" in q.lower() for q in r.quota_ids):
+        return _v(
+            Reason.QUOTA,
+            "account",
+            rule="rule:gemini-daily-pacific-midnight",
+            drop=("body:error.details.RetryInfo.retryDelay", "message:try-again-in"),
+        )
+    if any("perminute" in q.lower() for q in r.quota_ids):
+        per_model = any("permodel" in q.lower() for q in r.quota_ids)
+        return _v(Reason.RATE_LIMIT, "model" if per_model else "account")
+    gs = r.gstatus
+    if gs == "RESOURCE_EXHAUSTED":
+        return _v(Reason.RATE_LIMIT, "account")
+    if gs == "UNAVAILABLE":
+        return _v(Reason.OVERLOADED, "model")
+    if gs == "DEADLINE_EXCEEDED":
+        return _v(Reason.TIMEOUT, "model")
+    if gs == "NOT_FOUND":
+        return _v(Reason.MODEL_NOT_FOUND, "model")
+    if gs == "FAILED_PRECONDITION":
+        return _v(Reason.PERMISSION, "account")  # e.g. free tier not offered in this region
+    if gs == "PERMISSION_DENIED":
+        return _v(Reason.PERMISSION, "profile")
+    if gs == "UNAUTHENTICATED":
+        return _v(Reason.AUTH, "profile")
+    return None
+
+
+# OpenRouter ----------------------------------------------------------------------------------
+
+
+def _openrouter(r: _Response) -> _Verdict | None:
+    t = r.text
+    ls = r.limit_source
+    if ls == "openrouter_credits":
+        return _v(Reason.BILLING, "account")
+    if ls == "openrouter_key_limit" or _has(t, "key limit exceeded"):
+        return _v(Reason.QUOTA, "profile")
+    if ls == "openrouter_free_tier_daily" or _has(t, "free-models-per-day"):
+        return _v(Reason.QUOTA, "account", rule="rule:utc-midnight")
+    if ls == "upstream_provider_shared_pool" or _has(t, "rate-limited upstream"):
+        return _v(Reason.RATE_LIMIT, "model")
+    if r.status == 402 or _has(t, "requires more credits", "insufficient credits"):
+        return _v(Reason.BILLING, "account")
+    if r.status == 403 and _has(t, "moderation", "flagged"):
+        return _v(Reason.FORMAT, "model")
+    if r.status == 502:
+        return _v(Reason.TIMEOUT, "model")
+    if r.status == 503 and not _has(t, "unauthor"):
+        return _v(Reason.OVERLOADED, "model")
+    return None
+
+
+# Moonshot and Kimi / Kimi Code ---------------------------------------------------------------
+
+_RE_PLAN_WINDOW = re.compile(
+    r"usage limit.{0,80}(reached|will reset|will be refreshed|billing cycle|this period|"
+    r"5-hour|weekly|7-day)|(reached|exceeded) your .{0,40}usage limit"
+)
+
+
+def _kimi(r: _Response) -> _Verdict | None:
+    t = r.text
+    if _RE_PLAN_WINDOW.search(t):
+        return _v(Reason.QUOTA, "profile")
+    if _has(t, "unable to verify your membership"):
+        return _v(Reason.BILLING, "account")
+    if _has(t, "only available for coding agents"):
+        return _v(Reason.PERMISSION, "profile")
+    if _has(t, "access terminated"):
+        return _v(Reason.AUTH_PERMANENT, "profile")
+    if _has(t, "engine is currently overloaded"):
+        return _v(Reason.OVERLOADED, "model")
+    return None
+
+
+# xAI -----------------------------------------------------------------------------------------
+
+
+def _xai(r: _Response) -> _Verdict | None:
+    t = r.text
+    if _has(t, "used all available credits", "monthly spending limit", "purchase more credits"):
+        return _v(Reason.BILLING, "account")
+    if _has(t, "at capacity"):
+        return _v(Reason.OVERLOADED, "model")
+    if _has(t, "api key is blocked", "api key is disabled", "team is blocked", "team blocked"):
+        return _v(Reason.AUTH_PERMANENT, "profile")
+    return None
+
+
+# Mistral -------------------------------------------------------------------------------------
+
+
+def _mistral(r: _Response) -> _Verdict | None:
+    t = r.text
+    if _has(t, "capacity exceeded"):
+        return _v(Reason.OVERLOADED, "model")
+    if r.status == 402:
+        return _v(Reason.BILLING, "account")
+    if r.status == 401:
+        # A spent plan answers with the 401 of a revoked key: re-test slowly, never "permanent".
+        return _v(Reason.AUTH, "profile")
+    return None
+
+
+# DeepSeek ------------------------------------------------------------------------------------
+
+
+def _deepseek(r: _Response) -> _Verdict | None:
+    t = r.text
+    if r.status == 402 or _has(t, "insufficient balance"):
+        return _v(Reason.BILLING, "account")
+    if _has(t, "auth header format"):
+        return _v(Reason.AUTH, "profile")
+    if _has(t, "authentication fails"):
+        return _v(Reason.AUTH_PERMANENT, "profile")
+    if r.status == 503:
+        return _v(Reason.OVERLOADED, "model")
+    return None
+
+
+# LiteLLM proxy -------------------------------------------------------------------------------
+
+_RE_UPSTREAM = re.compile(r"litellm\.\w+(error|exception)|\w+exception - ", re.I)
+
+
+def _litellm(r: _Response) -> _Verdict | None:
+    t = r.text
+    if r.etype == "budget_exceeded" or _has(t, "budget has been exceeded"):
+        return _v(Reason.QUOTA, "profile" if "key=" in t else "account")
+    if _has(t, "no deployments available"):
+        if "budget" in t:
+            return _v(Reason.QUOTA, "model")
+        return _v(Reason.RATE_LIMIT, "model")
+    if r.etype in ("auth_error", "expired_key") or _has(t, "invalid proxy server token"):
+        return _v(Reason.AUTH_PERMANENT, "profile")
+    if re.search(r"rate limit exceeded for (api_key|key|user|team|end_user|org)", t):
+        return _v(Reason.RATE_LIMIT, "profile")
+    if _RE_UPSTREAM.search(r.message):
+        # An upstream deployment's own error, passed through: it concerns this model only.
+        inner = _messages(r) or _status(r)
+        return _Verdict(inner.reason, "model", rule=inner.rule, upstream=True)
+    return None
+
+
+_PROVIDER_RULES = {
+    "anthropic": _anthropic,
+    "google": _google,
+    "openrouter": _openrouter,
+    "kimi": _kimi,
+    "moonshot": _kimi,
+    "xai": _xai,
+    "mistral": _mistral,
+    "deepseek": _deepseek,
+    "litellm": _litellm,
+}
+
+
+# Generic message patterns, in precedence order -----------------------------------------------
+
+_MESSAGE_RULES: tuple[tuple[re.Pattern[str], Reason, Scope], ...] = (
+    (
+        re.compile(
+            r"\bmodels?\b[^.]{0,120}\b(not found|does not exist|do(es)? not exist|"
+            r"is not supported for|no longer available|has been deprecated|decommissioned)|"
+            r"(unknown|invalid|unsupported|no such) model"
+        ),
+        Reason.MODEL_NOT_FOUND,
+        "model",
+    ),
+    (
+        re.compile(
+            r"insufficient[ _](credits?|balance|funds|quota)|credit balance|payment required|"
+            r"requires more credits|out of extra usage|extra usage is required|prepayment credit|"
+            r"purchase (more )?credits|add (more )?credits|余额不足|欠费|billing (hard )?limit|"
+            r"exceeded your current quota|available credits|account is not active"
+        ),
+        Reason.BILLING,
+        "account",
+    ),
+    (
+        re.compile(
+            r"(spend(ing)?|usage|budget) limits?.{0,60}(reached|exceeded|hit)|"
+            r"(reached|exceeded|hit) .{0,40}(spend(ing)?|usage|budget) limit|"
+            r"budget has been exceeded|quota will (reset|be refreshed)|daily (limit|quota)|"
+            r"per[- ]day limit|billing cycle"
+        ),
+        Reason.QUOTA,
+        "account",
+    ),
+    (
+        re.compile(
+            r"rate[ _-]?limit|too many requests|throttl|resource[_ ]exhausted|"
+            r"tokens per min|requests per min|slow down"
+        ),
+        Reason.RATE_LIMIT,
+        "profile",
+    ),
+    (
+        re.compile(r"overloaded|at capacity|over capacity|capacity exceeded|high demand"),
+        Reason.OVERLOADED,
+        "model",
+    ),
+    (
+        re.compile(
+            r"(invalid|incorrect|bad|wrong)[ _-]?(x-)?api[ _-]?key|api key not valid|"
+            r"(key|token|account|workspace|organization)\s+(has been|was|is)\s+"
+            r"(revoked|deactivated|deleted|disabled|suspended|blocked)|user not found|"
+            r"authentication fails|no such user|reported as leaked|access terminated|"
+            r"deactivated workspace"
+        ),
+        Reason.AUTH_PERMANENT,
+        "profile",
+    ),
+    (
+        re.compile(
+            r"unauthori[sz]ed|unauthenticated|authentication|expired|"
+            r"invalid (access |bearer )?token|no (api key|auth credentials)|"
+            r"missing (api key|authorization)|\boauth\b"
+        ),
+        Reason.AUTH,
+        "profile",
+    ),
+    (
+        re.compile(
+            r"permission|forbidden|not allowed|access denied|not authori[sz]ed|"
+            r"do(es)? not have access|not permitted|not available in your (country|region)"
+        ),
+        Reason.PERMISSION,
+        "profile",
+    ),
+    (
+        re.compile(
+            r"timed? ?out|timeout|deadline exceeded|econnreset|etimedout|econnrefused|"
+            r"connection (reset|refused|closed|error)|network error|socket hang up|bad gateway|"
+            r"gateway time|upstream connect|an unknown error occurred|server error|internal error"
+        ),
+        Reason.TIMEOUT,
+        "model",
+    ),
+    (
+        re.compile(
+            r"invalid request|malformed|must end with a user message|tool_use|validation error|"
+            r"invalid json|bad request|extra inputs|unexpected (field|parameter)"
+        ),
+        Reason.FORMAT,
+        "model",
+    ),
+)
+
+
+def _messages(r: _Response) -> _Verdict | None:
+    t = r.text
+    if not t.strip():
+        return None
+    for pattern, reason, scope in _MESSAGE_RULES:
+        if pattern.search(t):
+            per_model = reason is Reason.RATE_LIMIT and _RE_MODEL_RATE.search(t)
+            return _v(reason, "model" if per_model else scope)
+    return None
+
+
+def _status(r: _Response) -> _Verdict:
+    s = r.status
+    if s is None:
+        return _v(Reason.UNKNOWN, "profile")
+    if s in (400, 405, 413, 415, 422):
+        return _v(Reason.FORMAT, "model")
+    if s == 401:
+        return _v(Reason.AUTH, "profile")
+    if s == 402:
+        return _v(Reason.BILLING, "account")
+    if s == 403:
+        return _v(Reason.PERMISSION, "profile")
+    if s == 404:
+        return _v(Reason.MODEL_NOT_FOUND, "model")
+    if s in (408, 410, 499):
+        return _v(Reason.TIMEOUT, "model")
+    if s == 429:
+        return _v(Reason.RATE_LIMIT, "profile")
+    if s in (498, 529):
+        return _v(Reason.OVERLOADED, "model")
+    if 500 <= s <= 599:
+        return _v(Reason.TIMEOUT, "model")
+    return _v(Reason.UNKNOWN, "profile")
+
+
+def _decide(r: _Response) -> _Verdict:
+    skip = _openclaw_skip(r)
+    if skip is not None:
+        return skip
+    rule = _PROVIDER_RULES.get(r.provider)
+    if rule is not None:
+        verdict = rule(r)
+        if verdict is not None:
+            return verdict
+    return _codes(r) or _types(r) or _messages(r) or _status(r)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
 
 
 def classify(
@@ -20,9 +732,105 @@ def classify(
     now: datetime,
 ) -> Failure:
     """Structured fields first, message patterns second, HTTP status last. Never raises."""
-    raise NotImplementedError
+    try:
+        return _classify(provider, status, headers, body, now=now)
+    except Exception:  # the last line of defence: an unreadable response is "unknown"
+        return Failure(
+            reason=Reason.UNKNOWN,
+            retry_at=None,
+            retry_source=None,
+            scope="profile",
+            status=status,
+            message=f"HTTP {status}: the response could not be read" if status else "unreadable",
+            action=action_for(Reason.UNKNOWN, provider),
+        )
+
+
+def _classify(
+    provider: str,
+    status: int | None,
+    headers: Mapping[str, str],
+    body: str | bytes,
+    *,
+    now: datetime,
+) -> Failure:
+    r = _read(provider, status, headers, body)
+    verdict = _decide(r)
+    signals = [
+        *resets.header_signals(r.headers, now),
+        *resets.body_signals(r.doc, now),
+        *resets.message_signals(r.message, now),
+    ]
+    signals = [s for s in signals if s.source not in verdict.drop]
+    if verdict.rule:
+        signals.append(resets.rule_signal(verdict.rule, now))
+    chosen = resets.choose(signals)
+    if chosen is None and verdict.fallback_rule:
+        chosen = resets.rule_signal(verdict.fallback_rule, now)
+    message = verdict.message or _message_for(r)
+    action = verdict.action or action_for(
+        verdict.reason, r.provider, scope=verdict.scope, retry_at=chosen.at if chosen else None
+    )
+    return Failure(
+        reason=verdict.reason,
+        retry_at=chosen.at if chosen else None,
+        retry_source=chosen.source if chosen else None,
+        scope=verdict.scope,
+        status=status,
+        message=short_message(message),
+        action=action,
+    )
+
+
+def _message_for(r: _Response) -> str:
+    if r.message.strip():
+        return r.message
+    if r.status is not None:
+        return f"HTTP {r.status} with no error details in the response"
+    return "no error details in the response"
+
+
+_TRANSPORT: dict[str, tuple[str, Scope, str | None]] = {
+    "connect": ("could not connect to the provider", "account", None),
+    "tls": (
+        "TLS handshake or certificate check failed",
+        "account",
+        "check the machine's CA certificates and clock and any TLS-intercepting proxy; "
+        "probed keeps retrying with backoff meanwhile",
+    ),
+    "timeout": ("no response before the probe timeout", "model", None),
+    "protocol": ("the connection broke mid-response", "account", None),
+    "redirect": (
+        "the provider answered with a redirect, which probed does not follow",
+        "account",
+        "check base_url for this provider (scheme, host and path as the official SDK takes "
+        "it); probed does not follow redirects with a credential",
+    ),
+    "too_large": (
+        "the response was larger than a probe answer can be",
+        "account",
+        "check base_url for this provider: something other than the API answered",
+    ),
+}
 
 
 def classify_transport(kind: TransportKind, detail: str, *, now: datetime) -> Failure:
-    """A failure with no HTTP response (connect refused, TLS, timeout, redirect, oversized...)."""
-    raise NotImplementedError
+    """A failure with no HTTP response (connect refused, TLS, timeout, redirect, oversized...).
+
+    All are `timeout`, the contract's word for network failures, so they are retried on the
+    short backoff. A TLS certificate failure will not pass by itself, but it is usually a
+    clock, CA bundle or proxy problem on this machine that a person fixes while probed keeps
+    checking, so it stays on the same lane with its own advice rather than becoming permanent.
+    """
+    what, scope, action = _TRANSPORT.get(kind, ("network failure", "account", None))
+    detail_s = " ".join(str(detail).split())
+    text = f"{what}: {detail_s}" if detail_s else what
+    return Failure(
+        reason=Reason.TIMEOUT,
+        retry_at=None,
+        retry_source=None,
+        scope=scope,
+        status=None,
+        message=short_message(text),
+        action=action or action_for(Reason.TIMEOUT, ""),
+    )

@@ -1,16 +1,211 @@
-"""STUB (issue 5 owns this file): structlog configuration. Use `get_logger()` everywhere."""
+"""Logging: structlog to standard output, one line per event, with secrets scrubbed.
+
+Under journald each line carries the sd-daemon priority prefix (`<4>`) so `journalctl -p warning`
+works, and no timestamp (journald stamps lines itself). Every record, structlog's own and those of
+stdlib loggers (APScheduler, httpx) alike, passes one redaction processor before it is rendered:
+a credential that slipped into an exception message still never reaches the journal.
+
+Loggers are never cached, so a SIGHUP that changes `[daemon] log_level` takes effect at once.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from datetime import datetime
+from typing import Any, TextIO
 
 import structlog
 
+from probed.clock import iso
+
+SD_PRIORITY: Mapping[str, int] = {
+    "critical": 2,
+    "exception": 3,
+    "error": 3,
+    "warning": 4,
+    "warn": 4,
+    "info": 6,
+    "debug": 7,
+    "notset": 7,
+}
+MASK = "***"
+
+# Values that look like a credential, wherever they appear in a string.
+_SECRET_VALUE = re.compile(
+    r"""
+      sk-ant-[A-Za-z0-9_\-]{4,}            # Anthropic
+    | sk-or-[A-Za-z0-9_\-]{4,}             # OpenRouter
+    | sk-[A-Za-z0-9_\-]{6,}                # OpenAI and friends
+    | xai-[A-Za-z0-9_\-]{6,}               # xAI
+    | AIza[0-9A-Za-z_\-]{10,}              # Google
+    | (?i:bearer)\s+[A-Za-z0-9._~+/=\-]{4,}  # an Authorization header value
+    | (?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])   # long hex tokens
+    | (?<![A-Za-z0-9+_\-])(?=[A-Za-z0-9+_\-]*[0-9])(?=[A-Za-z0-9+_\-]*[a-z])
+      (?=[A-Za-z0-9+_\-]*[A-Z])[A-Za-z0-9+_\-]{32,}={0,2}   # long mixed-case base64 tokens
+    """,
+    re.VERBOSE,
+)
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:key|api_key|apikey|token|access_token)=)[^&\s\"']+")
+# Field names whose value is a secret whatever it looks like.
+_SECRET_NAME = re.compile(
+    r"(?i)(^|[_\-.])(api[_\-]?)?(key|keys|token|tokens|access|authorization|secret|secrets"
+    r"|password|passwd|cookie|refresh|credential|credentials)($|[_\-.])"
+)
+_KEEP_NAMES = frozenset({"event", "level", "logger", "timestamp"})
+_QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "watchfiles", "asyncio")
+
+
+def scrub_text(text: str) -> str:
+    """Mask every credential-shaped run in free text (messages, tracebacks, URLs)."""
+    text = _SECRET_QUERY.sub(lambda m: m.group(1) + MASK, text)
+    return _SECRET_VALUE.sub(MASK, text)
+
+
+def _is_secret_name(name: object) -> bool:
+    return isinstance(name, str) and name not in _KEEP_NAMES and bool(_SECRET_NAME.search(name))
+
+
+def scrub(value: Any) -> Any:
+    """Redact a value: containers are walked, secret-named keys masked, strings scrubbed."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Mapping):
+        return {
+            k: (MASK if _is_secret_name(k) and v is not None else scrub(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub(v) for v in value]
+    return scrub_text(str(value))
+
+
+def redact(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: the last word before rendering, for every record."""
+    for k in list(event_dict):
+        v = event_dict[k]
+        if _is_secret_name(k) and v is not None:
+            event_dict[k] = MASK
+        elif k not in ("_record", "_from_structlog"):
+            event_dict[k] = scrub(v)
+    return event_dict
+
+
+class _SdPrefix:
+    """Prepend the sd-daemon `<N>` priority so journald files the line at the right level."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __call__(self, logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> str:
+        level = str(event_dict.get("level", name)).lower()
+        return f"<{SD_PRIORITY.get(level, 6)}>{self._inner(logger, name, event_dict)}"
+
+
+class _ConsoleLine:
+    """`2026-10-07T12:00:00Z info     probe_started agent=main ...`: one line, no colours."""
+
+    def __init__(self) -> None:
+        self._rest = structlog.processors.LogfmtRenderer(bool_as_flag=False)
+
+    def __call__(self, logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> str:
+        ts = event_dict.pop("timestamp", "")
+        level = str(event_dict.pop("level", name))
+        event = str(event_dict.pop("event", ""))
+        source = event_dict.pop("logger", None)
+        rest = self._rest(logger, name, event_dict) if event_dict else ""
+        where = f"[{source}] " if source else ""
+        return f"{ts} {level:<7} {where}{event} {rest}".rstrip()
+
+
+def resolve_format(fmt: str, env: Mapping[str, str] | None = None) -> str:
+    """auto = journal when stdout is journald's stream ($JOURNAL_STREAM), else console."""
+    if fmt != "auto":
+        return fmt
+    environ = os.environ if env is None else env
+    return "journal" if environ.get("JOURNAL_STREAM") else "console"
+
+
+def _renderer(fmt: str) -> Any:
+    if fmt == "journal":
+        return _SdPrefix(
+            structlog.processors.LogfmtRenderer(
+                key_order=["event"], drop_missing=True, bool_as_flag=False
+            )
+        )
+    if fmt == "json":
+        return structlog.processors.JSONRenderer(sort_keys=False)
+    return _ConsoleLine()
+
+
+def configure(level: str = "info", fmt: str = "auto", *, stream: TextIO | None = None) -> None:
+    """journal | json | console | auto; redaction applied to every record.
+
+    Safe to call again (SIGHUP): handlers are replaced, never stacked.
+    """
+    kind = resolve_format(fmt)
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    pre: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+    ]
+    if kind != "journal":
+        pre.append(structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"))
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *pre,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        wrapper_class=structlog.stdlib.BoundLogger,
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=pre,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _drop_own_logger_name,
+            structlog.processors.format_exc_info,
+            redact,
+            _renderer(kind),
+        ],
+    )
+    handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("probed").setLevel(numeric)
+
+
+def _drop_own_logger_name(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Our own events need no `logger=probed`; foreign ones keep their logger's name."""
+    if event_dict.get("logger") == "probed":
+        del event_dict["logger"]
+    return event_dict
+
 
 def get_logger(**context: Any) -> Any:
-    """Events are snake_case words (`probe_started`) with agent/profile/provider/model/reason/until."""
-    return structlog.get_logger("probed").bind(**context)
+    """Events are snake_case words (`probe_started`) with agent/profile/provider/model/reason/until.
 
-
-def configure(level: str = "info", fmt: str = "auto") -> None:
-    """journal | json | console | auto; redaction applied to every record."""
+    Returns a lazy proxy: it reads the configuration at every call, so a logger made at import
+    time follows a later `configure()`.
+    """
+    return structlog.get_logger("probed", **context)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from probed.reasons import OPENCLAW_MODEL_SCOPED
 
@@ -124,7 +124,7 @@ def _secret_ref(raw: object) -> SecretRef | None:
     return SecretRef(source=source, provider=provider if isinstance(provider, str) else "", id=ref_id)
 
 
-def _finite_number(value: object) -> bool:
+def _finite_number(value: object) -> TypeGuard[int | float]:
     return (
         isinstance(value, int | float)
         and not isinstance(value, bool)

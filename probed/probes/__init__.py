@@ -1,0 +1,1 @@
+"""Probe adapters: one shared HTTP client, one request builder and reader per API family."""

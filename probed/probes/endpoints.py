@@ -1,0 +1,253 @@
+"""Where a provider's API lives and how to check it cheaply.
+
+Resolution, per field, first hit wins: `[providers.<id>]` in probed's configuration, then
+OpenClaw's own `openclaw.json` (`models.providers.<id>`: `baseUrl`, `api`, `models[].id`), then the
+built-in table below. Base URLs are kept the way each official SDK takes them: Anthropic without
+`/v1`, Gemini without `/v1beta`, OpenAI-compatible with `/v1` (or whatever prefix the provider's
+chat route sits under). An id found nowhere but given a base URL is an OpenAI-compatible API; an
+id with no base URL anywhere is an error that names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import json5
+
+from probed.config import Api, Config
+from probed.errors import ConfigError
+from probed.logs import get_logger
+from probed.model import normalize_provider
+
+log = get_logger()
+
+CheckKind = Literal[
+    "models",
+    "openrouter_key",
+    "openrouter_credits",
+    "deepseek_balance",
+    "moonshot_balance",
+    "xai_api_key",
+    "litellm_key_info",
+]
+
+ALIASES: Mapping[str, str] = {"gemini": "google", "kimi-coding": "kimi"}
+
+
+@dataclass(frozen=True, slots=True)
+class FreeCheck:
+    """A request that costs nothing. `path` starting with "/" is taken from the URL's origin;
+    otherwise it is appended to the base URL."""
+
+    kind: CheckKind
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    provider: str  # canonical id (aliases folded)
+    api: Api
+    base_url: str
+    model: str | None  # the model a paid probe uses when nothing narrower is known
+    models: tuple[str, ...]  # every model this provider is known to serve here (may be empty)
+    free_checks: tuple[FreeCheck, ...]
+    source: str  # where base_url came from: "config", "openclaw.json" or "built-in"
+
+    def url(self, path: str) -> str:
+        if path.startswith("/"):
+            parts = urlsplit(self.base_url)
+            return f"{parts.scheme}://{parts.netloc}{path}"
+        return f"{self.base_url.rstrip('/')}/{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Builtin:
+    api: Api
+    base_url: str | None
+    model: str | None
+    extra_checks: tuple[FreeCheck, ...] = ()
+
+
+_MODELS_CHECK: Mapping[Api, FreeCheck] = {
+    "anthropic": FreeCheck("models", "v1/models?limit=1"),
+    "openai": FreeCheck("models", "models"),
+    "gemini": FreeCheck("models", "v1beta/models?pageSize=1"),
+}
+
+BUILTIN: Mapping[str, _Builtin] = {
+    "anthropic": _Builtin("anthropic", "https://api.anthropic.com", "claude-haiku-4-5"),
+    "openai": _Builtin("openai", "https://api.openai.com/v1", "gpt-4.1-nano"),
+    "google": _Builtin(
+        "gemini", "https://generativelanguage.googleapis.com", "gemini-2.5-flash-lite"
+    ),
+    "openrouter": _Builtin(
+        "openai",
+        "https://openrouter.ai/api/v1",
+        "openai/gpt-4.1-nano",
+        (FreeCheck("openrouter_key", "key"), FreeCheck("openrouter_credits", "credits")),
+    ),
+    "deepseek": _Builtin(
+        "openai",
+        "https://api.deepseek.com",
+        "deepseek-chat",
+        (FreeCheck("deepseek_balance", "/user/balance"),),
+    ),
+    "moonshot": _Builtin(
+        "openai",
+        "https://api.moonshot.ai/v1",
+        "moonshot-v1-8k",
+        (FreeCheck("moonshot_balance", "users/me/balance"),),
+    ),
+    "kimi": _Builtin("anthropic", "https://api.kimi.com/coding", "kimi-for-coding"),
+    "groq": _Builtin("openai", "https://api.groq.com/openai/v1", "llama-3.1-8b-instant"),
+    "mistral": _Builtin("openai", "https://api.mistral.ai/v1", "ministral-3b-latest"),
+    "xai": _Builtin(
+        "openai",
+        "https://api.x.ai/v1",
+        "grok-4-fast-non-reasoning",
+        (FreeCheck("xai_api_key", "api-key"),),
+    ),
+    # LiteLLM's proxy default address; the model must come from config or openclaw.json.
+    "litellm": _Builtin(
+        "openai", "http://localhost:4000", None, (FreeCheck("litellm_key_info", "/key/info"),)
+    ),
+}
+
+# OpenClaw's `api` adapter names -> probed's three families. Others are not probed.
+_OPENCLAW_APIS: Mapping[str, Api] = {
+    "openai-completions": "openai",
+    "openai-responses": "openai",
+    "openai-chatgpt-responses": "openai",
+    "azure-openai-responses": "openai",
+    "ollama": "openai",
+    "anthropic-messages": "anthropic",
+    "google-generative-ai": "gemini",
+}
+
+
+def canonical(provider: str) -> str:
+    pid = normalize_provider(provider)
+    return ALIASES.get(pid, pid)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenClawProvider:
+    api: Api | None
+    api_word: str | None  # as written, for messages
+    base_url: str | None
+    models: tuple[str, ...]
+
+
+def load_openclaw_json(state_dir: Path) -> Mapping[str, Any]:
+    """`<openclaw state>/openclaw.json` as data; {} when absent. Unreadable -> warning, {}."""
+    path = state_dir / "openclaw.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        log.warning("openclaw_config_unreadable", path=str(path), error=exc.strerror)
+        return {}
+    try:
+        data = json5.loads(text)
+    except ValueError as exc:
+        log.warning("openclaw_config_unreadable", path=str(path), error=str(exc)[:200])
+        return {}
+    return data if isinstance(data, Mapping) else {}
+
+
+def openclaw_providers(doc: Mapping[str, Any]) -> dict[str, OpenClawProvider]:
+    models = doc.get("models")
+    table = models.get("providers") if isinstance(models, Mapping) else None
+    out: dict[str, OpenClawProvider] = {}
+    if not isinstance(table, Mapping):
+        return out
+    for pid, raw in table.items():
+        if not isinstance(pid, str) or not isinstance(raw, Mapping):
+            continue
+        api_word = raw.get("api") if isinstance(raw.get("api"), str) else None
+        base = raw.get("baseUrl")
+        ids = tuple(
+            m["id"]
+            for m in raw.get("models") or ()
+            if isinstance(m, Mapping) and isinstance(m.get("id"), str) and m["id"]
+        )
+        out[canonical(pid)] = OpenClawProvider(
+            api=_OPENCLAW_APIS.get(api_word) if api_word else None,
+            api_word=api_word,
+            base_url=base.rstrip("/")
+            if isinstance(base, str) and base.startswith(("http://", "https://"))
+            else None,
+            models=ids,
+        )
+    return out
+
+
+def resolve(
+    provider: str, config: Config, openclaw: Mapping[str, OpenClawProvider] | None = None
+) -> Endpoint:
+    """The endpoint for `provider`; ConfigError naming it when no base URL is known anywhere."""
+    pid = canonical(provider)
+    if openclaw is None:
+        openclaw = openclaw_providers(load_openclaw_json(config.openclaw.state_dir))
+    mine = config.providers.get(pid) or config.providers.get(normalize_provider(provider))
+    theirs = openclaw.get(pid)
+    builtin = BUILTIN.get(pid)
+
+    if theirs is not None and theirs.api_word and theirs.api is None and not (mine and mine.api):
+        raise ConfigError(
+            f"provider {pid!r}: openclaw.json api {theirs.api_word!r} is not one probed can "
+            f"probe; set [providers.{pid}] api to anthropic, openai or gemini"
+        )
+    api: Api | None = (mine.api if mine else None) or (theirs.api if theirs else None)
+    base_url, source = None, "built-in"
+    if mine and mine.base_url:
+        base_url, source = mine.base_url, "config"
+    elif theirs and theirs.base_url:
+        base_url, source = theirs.base_url, "openclaw.json"
+    elif builtin and builtin.base_url:
+        base_url = builtin.base_url
+    if base_url is None:
+        raise ConfigError(
+            f"provider {pid!r} has no known endpoint; set [providers.{pid}] base_url "
+            "(and api) in probed's configuration"
+        )
+    if api is None:
+        # OpenClaw's own rule: a custom provider with a baseUrl and no api is openai-completions.
+        api = builtin.api if builtin else "openai"
+    served = (*(mine.models if mine else ()), *(theirs.models if theirs else ()))
+    models = tuple(dict.fromkeys(served))
+    model = mine.model if mine else None
+    if model is None and builtin is not None and builtin.api == api:
+        model = builtin.model
+    if model is None and models:
+        model = models[0]
+    checks: tuple[FreeCheck, ...] = (_MODELS_CHECK[api],)
+    if builtin and builtin.api == api:
+        checks = (*checks, *builtin.extra_checks)
+        if pid in ("openrouter", "litellm"):  # their model lists are huge or upstream-bound
+            checks = builtin.extra_checks
+    return Endpoint(
+        provider=pid,
+        api=api,
+        base_url=_sdk_base(api, base_url),
+        model=model,
+        models=models,
+        free_checks=checks,
+        source=source,
+    )
+
+
+def _sdk_base(api: Api, url: str) -> str:
+    url = url.rstrip("/")
+    if api == "anthropic" and url.endswith("/v1"):
+        return url[: -len("/v1")]
+    if api == "gemini":
+        for suffix in ("/v1beta", "/v1"):
+            if url.endswith(suffix):
+                return url[: -len(suffix)]
+    return url

@@ -1,0 +1,94 @@
+"""The ladder: free first, paid only for money, budget before paying, faults classified."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from helpers.ladderrun import endpoint, ladder
+
+from probed.fakeprovider import TEN_MB, FakeProvider
+
+KEY = "sk-proj-SECRET-ladder-0001"
+
+
+def test_free_success_is_enough_when_money_is_not_in_question() -> None:
+    with FakeProvider() as fake:
+        r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=False)
+        assert fake.counts().paid == 0 and fake.counts().free == 1
+    assert r.ok and not r.paid
+
+
+def test_free_success_never_clears_money_by_itself() -> None:
+    with FakeProvider() as fake:
+        fake.respond(kind="paid", status=402)
+        r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=True)
+        assert fake.counts().free == 1 and fake.counts().paid == 1
+    assert not r.ok and r.paid
+
+
+def test_budget_refusal_sends_no_paid_request() -> None:
+    with FakeProvider() as fake:
+        r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, budget=[False])
+        assert fake.counts().paid == 0
+    assert not r.ok and r.budget_refused and r.failure is None and not r.write
+
+
+def test_no_model_known_is_reported_not_written() -> None:
+    with FakeProvider() as fake:
+        r = ladder(endpoint("my-proxy", fake.base_url + "/v1"), KEY)
+        assert fake.counts().paid == 0
+    assert r.failure is not None and "my-proxy" in r.failure.message and not r.write
+
+
+def _fault(ep_url: str, *, timeout: float = 3.0):
+    r = ladder(endpoint("openai", ep_url), KEY, timeout=timeout)
+    assert not r.ok and r.failure is not None
+    assert KEY not in r.failure.message and KEY not in r.failure.action
+    return r
+
+
+def test_unreachable_host() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = _fault(f"http://127.0.0.1:{port}/v1")
+    assert not r.write and r.failure.message
+
+
+def test_tls_failure() -> None:
+    with FakeProvider() as fake:
+        r = _fault(fake.base_url.replace("http://", "https://") + "/v1")
+    assert not r.write
+
+
+def test_a_provider_that_never_answers() -> None:
+    with FakeProvider() as fake:
+        fake.hang(kind="paid")
+        start = time.monotonic()
+        r = _fault(fake.base_url + "/v1", timeout=0.5)
+        assert time.monotonic() - start < 5
+    assert r.paid and not r.write
+    assert str(r.failure.reason) == "timeout"
+
+
+def test_a_ten_megabyte_body() -> None:
+    with FakeProvider() as fake:
+        fake.respond(kind="paid", size=TEN_MB)
+        r = _fault(fake.base_url + "/v1")
+    assert not r.write and "larger" in r.failure.message
+
+
+def test_a_redirect_to_another_host() -> None:
+    with FakeProvider() as fake:
+        fake.respond(redirect="http://elsewhere.invalid/v1/models")
+        r = _fault(fake.base_url + "/v1")
+        assert fake.counts().total == 1
+    assert "elsewhere.invalid" in r.failure.message
+
+
+def test_a_non_json_body() -> None:
+    with FakeProvider() as fake:
+        fake.respond(kind="paid", body="<html>oops</html>")
+        r = _fault(fake.base_url + "/v1")
+    assert "not JSON" in r.failure.message and not r.write

@@ -1,0 +1,173 @@
+"""probe_profile end to end: real stores on disk, a real fake provider, the real ledger."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import anyio
+from helpers.probestate import KEY_A, billing, read_usage, write_config, write_store
+
+from probed.config import load_config
+from probed.fakeprovider import FakeProvider
+from probed.ledger import Ledger
+from probed.logs import configure
+from probed.recover import ProbeResult, make_context, probe_profile, probe_target
+from probed.stores.discover import discover
+
+
+def _run(
+    tmp: Path,
+    fake: FakeProvider,
+    pid: str = "anthropic:default",
+    *,
+    force: bool = False,
+    budget: int = 48,
+    model: str | None = None,
+) -> ProbeResult:
+    cfg = load_config(
+        write_config(
+            tmp,
+            tmp / "oc",
+            daily_budget=budget,
+            providers={"anthropic": {"base_url": fake.base_url}},
+        )
+    )
+
+    async def go() -> ProbeResult:
+        ctx = make_context(cfg)
+        async with ctx.client:
+            [store] = discover(cfg.openclaw)
+            return await probe_profile(ctx, store, pid, force=force, model=model)
+
+    return anyio.run(go)
+
+
+def _profiles() -> dict:
+    return {"anthropic:default": {"type": "api_key", "provider": "anthropic", "key": KEY_A}}
+
+
+def test_a_usable_profile_is_reported_and_nothing_is_sent(tmp_path: Path) -> None:
+    write_store(tmp_path / "oc", _profiles(), {})
+    with FakeProvider() as fake:
+        r = _run(tmp_path, fake)
+        assert fake.counts().total == 0
+    assert r.outcome == "usable" and not r.paid and r.failure is None
+
+
+def test_force_probes_a_usable_profile_for_free(tmp_path: Path) -> None:
+    write_store(tmp_path / "oc", _profiles(), {})
+    with FakeProvider() as fake:
+        r = _run(tmp_path, fake, force=True)
+        assert fake.counts().free == 1 and fake.counts().paid == 0
+    assert r.outcome == "recovered"
+
+
+def test_billing_recovers_after_a_paid_probe_and_is_cleared(tmp_path: Path) -> None:
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing()})
+    with FakeProvider() as fake:
+        r = _run(tmp_path, fake)
+        assert fake.counts().paid == 1
+    assert r.outcome == "recovered" and r.paid and not r.reused
+    usage = read_usage(tmp_path / "oc", "anthropic:default")
+    assert "disabledUntil" not in usage and "disabledReason" not in usage
+    rec = Ledger(tmp_path / "state").get("main", "anthropic:default")
+    assert rec is not None and rec.last_result == "ok" and rec.consecutive_failures == 0
+
+
+def test_failure_is_written_with_backoff_and_recorded(tmp_path: Path) -> None:
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing(hours=0.001)})
+    with FakeProvider() as fake:
+        fake.respond(kind="paid", status=529)
+        r = _run(tmp_path, fake, force=True)
+    assert r.outcome == "failed" and r.failure is not None
+    assert str(r.failure.reason) == "overloaded"
+    assert r.until is not None and r.next_probe_at == r.until
+    usage = read_usage(tmp_path / "oc", "anthropic:default")
+    assert usage.get("cooldownReason") == "overloaded"
+    assert usage.get("disabledReason") != "billing"
+    rec = Ledger(tmp_path / "state").get("main", "anthropic:default")
+    assert rec is not None and rec.last_result == "overloaded" and rec.consecutive_failures == 1
+
+
+def test_daily_budget_survives_restarts_and_warns_once(tmp_path: Path) -> None:
+    buf = io.StringIO()
+    configure("info", "json", stream=buf)
+    try:
+        write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing()})
+        with FakeProvider() as fake:
+            fake.respond(kind="paid", status=402)
+            first = _run(tmp_path, fake, budget=1)  # each _run is a fresh context: a "restart"
+            second = _run(tmp_path, fake, budget=1)
+            third = _run(tmp_path, fake, budget=1)
+            assert fake.counts().paid == 1
+    finally:
+        configure("warning", "console", stream=io.StringIO())
+    assert first.paid and first.outcome == "failed"
+    assert second.outcome == third.outcome == "skipped"
+    assert second.failure is not None and str(second.failure.reason) == "billing"
+    assert "budget" in second.failure.message
+    assert not second.paid
+    events = [json.loads(line) for line in buf.getvalue().splitlines() if line.startswith("{")]
+    assert [e["event"] for e in events].count("probe_budget_exhausted") == 1
+    assert KEY_A not in buf.getvalue()
+    assert read_usage(tmp_path / "oc", "anthropic:default")["disabledReason"] == "billing"
+
+
+def test_concurrent_callers_share_one_probe(tmp_path: Path) -> None:
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing()})
+    with FakeProvider(delay=0.3) as fake:
+        cfg = load_config(
+            write_config(
+                tmp_path, tmp_path / "oc", providers={"anthropic": {"base_url": fake.base_url}}
+            )
+        )
+        results: list[ProbeResult] = []
+
+        async def one() -> None:
+            ctx = make_context(cfg)
+            async with ctx.client:
+                results.extend(await probe_target(ctx, discover(cfg.openclaw), "anthropic"))
+
+        async def go() -> None:
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(one)
+
+        anyio.run(go)
+        assert fake.counts().paid == 1
+    assert {r.outcome for r in results} == {"recovered"}
+    assert sorted(r.reused for r in results) == [False, True, True]
+    assert (tmp_path / "lock" / "anthropic.lock").exists()
+    shared = (tmp_path / "lock" / "anthropic.results.json").read_text()
+    assert KEY_A not in shared
+
+
+def test_missing_or_expired_credentials_are_reported_and_not_probed(tmp_path: Path) -> None:
+    from helpers.probestate import now_ms
+
+    write_store(
+        tmp_path / "oc",
+        {
+            "anthropic:default": {"type": "api_key", "provider": "anthropic"},
+            "anthropic:me": {
+                "type": "oauth",
+                "provider": "anthropic",
+                "access": KEY_A,
+                "expires": now_ms() - 1000,
+            },
+        },
+        {"anthropic:default": billing(), "anthropic:me": billing()},
+    )
+    with FakeProvider() as fake:
+        missing = _run(tmp_path, fake, "anthropic:default")
+        expired = _run(tmp_path, fake, "anthropic:me")
+        assert fake.counts().total == 0
+    for r in (missing, expired):
+        assert r.outcome == "failed" and r.failure is not None
+        assert str(r.failure.reason) == "auth" and not r.paid
+    assert "no key" in missing.failure.message
+    assert expired.failure.action.startswith("log in again")
+    assert read_usage(tmp_path / "oc", "anthropic:me").get("cooldownReason") == "auth"
+    assert KEY_A not in repr(expired)

@@ -1,0 +1,232 @@
+"""The probe scheduler: APScheduler 3.11 with its pitfalls configured around."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+
+from probed.ledger import Ledger
+from probed.scheduler import Key, ProbeScheduler, spread
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # APScheduler 3 binds the asyncio loop
+
+
+def soon(ms: float) -> datetime:
+    return datetime.now(UTC) + timedelta(milliseconds=ms)
+
+
+A = Key("main", "anthropic:default")
+B = Key("main", "openai:default", "gpt-5")
+
+
+class Recorder:
+    def __init__(self, hold: float = 0.0) -> None:
+        self.calls: list[tuple[Key, float]] = []
+        self.hold = hold
+        self.event = anyio.Event()
+
+    async def __call__(self, key: Key) -> None:
+        self.calls.append((key, time.monotonic()))
+        self.event.set()
+        if self.hold:
+            await anyio.sleep(self.hold)
+
+    async def wait_for(self, n: int, timeout: float = 3.0) -> None:
+        with anyio.fail_after(timeout):
+            while len(self.calls) < n:
+                await anyio.sleep(0.005)
+
+
+@pytest.mark.anyio
+async def test_runs_each_key_once_at_its_deadline_in_order() -> None:
+    rec = Recorder()
+    sched = ProbeScheduler(rec)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        start = time.monotonic()
+        sched.schedule(B, soon(60))
+        sched.schedule(A, soon(20))
+        await rec.wait_for(2)
+        await anyio.sleep(0.1)
+        tg.cancel_scope.cancel()
+    assert [k for k, _ in rec.calls] == [A, B]
+    assert rec.calls[0][1] - start >= 0.015
+    assert sched.scheduled() == set()
+
+
+@pytest.mark.anyio
+async def test_overdue_deadline_still_runs() -> None:
+    """misfire_grace_time=None: a deadline far in the past is run, not dropped."""
+    rec = Recorder()
+    sched = ProbeScheduler(rec)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule(A, datetime.now(UTC) - timedelta(hours=3))
+        await rec.wait_for(1)
+        tg.cancel_scope.cancel()
+    assert [k for k, _ in rec.calls] == [A]
+
+
+@pytest.mark.anyio
+async def test_reschedule_replaces_and_cancel_removes() -> None:
+    rec = Recorder()
+    sched = ProbeScheduler(rec)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule(A, soon(30))
+        sched.schedule(A, soon(80))  # replaces, not adds
+        sched.schedule(B, soon(30))
+        assert sched.cancel(B)
+        await rec.wait_for(1)
+        await anyio.sleep(0.15)
+        tg.cancel_scope.cancel()
+    assert [k for k, _ in rec.calls] == [A]
+
+
+@pytest.mark.anyio
+async def test_deadline_arriving_while_running_runs_after_never_dropped() -> None:
+    rec = Recorder(hold=0.1)
+    sched = ProbeScheduler(rec)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule(A, soon(10))
+        await rec.wait_for(1)
+        assert A in sched.running()
+        sched.schedule(A, soon(0))  # due now, but the key is still running
+        await anyio.sleep(0.03)
+        assert len(rec.calls) == 1  # never two runs of one key at once
+        await rec.wait_for(2)
+        tg.cancel_scope.cancel()
+    first_end = rec.calls[0][1] + 0.1
+    assert rec.calls[1][1] >= first_end - 0.01
+
+
+@pytest.mark.anyio
+async def test_failing_run_is_logged_and_scheduler_goes_on() -> None:
+    calls: list[Key] = []
+
+    async def boom(key: Key) -> None:
+        calls.append(key)
+        raise RuntimeError("probe exploded")
+
+    sched = ProbeScheduler(boom)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule(A, soon(5))
+        sched.schedule(B, soon(20))
+        with anyio.fail_after(3):
+            while len(calls) < 2:
+                await anyio.sleep(0.005)
+        tg.cancel_scope.cancel()
+    assert calls == [A, B]
+
+
+def test_spread_spaces_overdue_work_and_keeps_future_deadlines() -> None:
+    now = datetime(2026, 10, 7, 12, tzinfo=UTC)
+    keys = [Key("main", f"p{i}") for i in range(4)]
+    items = [(keys[i], now - timedelta(minutes=i + 1)) for i in range(3)]
+    items.append((keys[3], now + timedelta(minutes=5)))
+    out = dict(spread(items, now=now, window_s=60))
+    assert out[keys[2]] == now  # the oldest goes first
+    assert out[keys[1]] == now + timedelta(seconds=20)
+    assert out[keys[0]] == now + timedelta(seconds=40)
+    assert out[keys[3]] == now + timedelta(minutes=5)
+    assert all(at <= now + timedelta(seconds=60) for k, at in out.items() if k != keys[3])
+
+
+@pytest.mark.anyio
+async def test_schedule_is_written_to_the_ledger(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    sched = ProbeScheduler(Recorder(), ledger=ledger)
+    far = datetime.now(UTC) + timedelta(hours=1)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule_many([(A, far), (B, far + timedelta(minutes=1))])
+        rec = ledger.get("main", "anthropic:default")
+        assert rec is not None and rec.next_probe_at is not None
+        assert abs((rec.next_probe_at - far).total_seconds()) < 0.01
+        sched.cancel(A)
+        rec = ledger.get("main", "anthropic:default")
+        assert rec is not None and rec.next_probe_at is None
+        tg.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_many_keys_due_at_once_all_run_and_heartbeat_moves() -> None:
+    limiter = anyio.CapacityLimiter(4)
+    peak = 0
+    active = 0
+    done: list[Key] = []
+
+    async def work(key: Key) -> None:
+        nonlocal peak, active
+        async with limiter:
+            active += 1
+            peak = max(peak, active)
+            await anyio.sleep(0.001)
+            active -= 1
+        done.append(key)
+
+    sched = ProbeScheduler(work, heartbeat_s=0.02)
+    at = soon(20)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule_many([(Key("main", f"p{i}"), at) for i in range(1000)])
+        before = sched.progress
+        with anyio.fail_after(8):
+            while len(done) < 1000:
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.1)
+        tg.cancel_scope.cancel()
+    assert len(set(done)) == 1000
+    assert peak <= 4
+    assert sched.progress > before + 1000  # runs and heartbeats both count
+
+
+@pytest.mark.anyio
+async def test_drain_waits_for_runs_then_cancels_stragglers() -> None:
+    finished: list[str] = []
+
+    async def slow(key: Key) -> None:
+        await anyio.sleep(0.05 if key == A else 10)
+        finished.append(key.profile)
+
+    sched = ProbeScheduler(slow)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule(A, soon(0))
+        sched.schedule(B, soon(0))
+        with anyio.fail_after(2):
+            while len(sched.running()) < 2:
+                await anyio.sleep(0.005)
+        with anyio.fail_after(2):
+            clean = await sched.drain(0.3)
+        sched.schedule(A, soon(0))  # ignored once closing
+        tg.cancel_scope.cancel()
+    assert clean is False
+    assert finished == ["anthropic:default"]
+
+
+@pytest.mark.anyio
+async def test_clock_step_rearms_every_job() -> None:
+    stepped: list[float] = []
+    rec = Recorder()
+    sched = ProbeScheduler(rec, clock_check_s=0.01, clock_step_s=-1.0, on_clock_step=stepped.append)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule(A, soon(300))
+        # every check counts as a step here: the job is re-armed, not lost
+        with anyio.fail_after(2):
+            while not stepped:
+                await anyio.sleep(0.005)
+        assert A in sched.scheduled()
+        await rec.wait_for(1)
+        tg.cancel_scope.cancel()
+    assert [k for k, _ in rec.calls] == [A]

@@ -1,0 +1,86 @@
+"""20 `python -m probed probe` processes at once: exactly one paid request, one shared outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers.probestate import KEY_A, billing, read_usage, write_config, write_store
+
+from probed.fakeprovider import FakeProvider
+
+N = 20
+
+
+def _waiting_on(lock: Path, pids: list[int]) -> int:
+    """How many of `pids` have the lock file open (i.e. are polling for it)."""
+    count = 0
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == str(lock):
+                    count += 1
+                    break
+            except OSError:
+                continue
+    return count
+
+
+@pytest.mark.slow
+def test_twenty_processes_one_paid_probe(tmp_path: Path) -> None:
+    import fcntl
+
+    oc = tmp_path / "oc"
+    write_store(
+        oc,
+        {"anthropic:default": {"type": "api_key", "provider": "anthropic", "key": KEY_A}},
+        {"anthropic:default": billing()},
+    )
+    with FakeProvider(delay=0.3) as fake:
+        cfg = write_config(tmp_path, oc, providers={"anthropic": {"base_url": fake.base_url}})
+        lock_dir = tmp_path / "lock"
+        lock_dir.mkdir(mode=0o700)
+        lock = lock_dir / "anthropic.lock"
+        # Hold the provider lock while the 20 start, so all of them are surely waiting together.
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "probed", "-c", str(cfg), "probe", "anthropic", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for _ in range(N)
+        ]
+        try:
+            deadline = time.monotonic() + 20
+            while _waiting_on(lock, [p.pid for p in procs]) < N:
+                assert time.monotonic() < deadline, "the probes never all reached the lock"
+                assert all(p.poll() is None for p in procs), "a probe exited early"
+                time.sleep(0.05)
+        finally:
+            os.close(fd)  # release: one of them probes, the rest reuse its result
+        outputs = [p.communicate(timeout=30) for p in procs]
+        codes = [p.returncode for p in procs]
+        assert fake.counts().paid == 1
+    docs = [json.loads(out) for out, _ in outputs]
+    outcomes = {(d["results"][0]["outcome"], d["results"][0]["reason"]) for d in docs}
+    assert outcomes == {("recovered", None)}
+    assert codes == [0] * N
+    assert sum(1 for d in docs if d["results"][0]["reused"]) == N - 1
+    assert sum(1 for d in docs if d["results"][0]["paid"]) == 1
+    for out, err in outputs:
+        assert KEY_A not in out and KEY_A not in err
+    assert "disabledUntil" not in read_usage(oc, "anthropic:default")
