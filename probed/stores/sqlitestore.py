@@ -1,0 +1,274 @@
+"""Era C: OpenClaw's SQLite stores (2026.6.5+), read read-only and written in one transaction.
+
+Two layouts hold the very same JSON payloads the old files held, compact (`JSON.stringify`):
+
+- per agent, `<agentDir>/openclaw-agent.sqlite`: tables `auth_profile_store(store_key, store_json,
+  updated_at)` and `auth_profile_state(state_key, state_json, updated_at)`, row `'primary'`;
+- shared (the main agent since ~2026.8), `<state>/state/openclaw.sqlite`: table
+  `config_machine_state(state_key, value_json, updated_at_ms)`, rows `authProfiles.store` and
+  `authProfiles.state`.
+
+Before anything is read, the tables, their columns and `PRAGMA user_version` are checked: a
+layout we do not know, or a schema newer than the newest we have seen, is UnsupportedStore and
+left alone (a STRICT table of a newer OpenClaw may mean something else by the same names).
+
+Reads open the file with `mode=ro`, so `probed status` can never write. Writes take
+`BEGIN IMMEDIATE` with a busy timeout (OpenClaw's own is 5 s), re-read the state inside the
+transaction, and replace only the state cell, bumping its timestamp. OpenClaw's writers do the
+same inside their own immediate transactions, so SQLite serialises both sides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from probed.errors import StoreBusy, StoreError, UnsupportedStore
+from probed.model import Profile
+from probed.stores.atomic import dumps_compact
+from probed.stores.base import Era, Mutator, Snapshot
+
+T = TypeVar("T")
+
+AGENT_DB = "openclaw-agent.sqlite"
+SHARED_DB = ("state", "openclaw.sqlite")
+STORE_KEY = "authProfiles.store"
+STATE_KEY = "authProfiles.state"
+PRIMARY = "primary"
+# The newest schemas seen (OpenClaw 2026.9.6). Older ones with the same tables are fine.
+MAX_AGENT_USER_VERSION = 23
+MAX_SHARED_USER_VERSION = 18
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where the two payloads live in one kind of database."""
+
+    kind: str
+    max_user_version: int
+    store_sql: str
+    state_sql: str
+    upsert_sql: str
+    required: Mapping[str, frozenset[str]]
+
+
+_AGENT = _Layout(
+    kind="agent",
+    max_user_version=MAX_AGENT_USER_VERSION,
+    store_sql="SELECT store_json FROM auth_profile_store WHERE store_key = 'primary'",
+    state_sql="SELECT state_json, updated_at FROM auth_profile_state WHERE state_key = 'primary'",
+    upsert_sql=(
+        "INSERT INTO auth_profile_state (state_key, state_json, updated_at) VALUES ('primary', ?, ?)"
+        " ON CONFLICT(state_key) DO UPDATE SET state_json = excluded.state_json,"
+        " updated_at = excluded.updated_at"
+    ),
+    required={
+        "auth_profile_store": frozenset({"store_key", "store_json", "updated_at"}),
+        "auth_profile_state": frozenset({"state_key", "state_json", "updated_at"}),
+    },
+)
+_SHARED = _Layout(
+    kind="shared",
+    max_user_version=MAX_SHARED_USER_VERSION,
+    store_sql=f"SELECT value_json FROM config_machine_state WHERE state_key = '{STORE_KEY}'",
+    state_sql=(
+        f"SELECT value_json, updated_at_ms FROM config_machine_state WHERE state_key = '{STATE_KEY}'"
+    ),
+    upsert_sql=(
+        "INSERT INTO config_machine_state (state_key, value_json, updated_at_ms)"
+        f" VALUES ('{STATE_KEY}', ?, ?) ON CONFLICT(state_key) DO UPDATE SET"
+        " value_json = excluded.value_json, updated_at_ms = excluded.updated_at_ms"
+    ),
+    required={"config_machine_state": frozenset({"state_key", "value_json", "updated_at_ms"})},
+)
+
+
+def shared_db_path(state_dir: Path) -> Path:
+    return state_dir.joinpath(*SHARED_DB)
+
+
+class SqliteStore:
+    """One agent's SQLite-era store: its own database, or the shared one (`shared=True`)."""
+
+    def __init__(
+        self,
+        agent: str,
+        agent_dir: Path,
+        db_path: Path,
+        *,
+        shared: bool = False,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
+    ) -> None:
+        self.agent = agent
+        self.agent_dir = agent_dir
+        self.db_path = db_path
+        self.era = Era.SQLITE_SHARED if shared else Era.SQLITE_AGENT
+        self.busy_timeout = busy_timeout
+        self._layout = _SHARED if shared else _AGENT
+
+    @property
+    def location(self) -> Path:
+        return self.db_path
+
+    def watch_paths(self) -> tuple[Path, ...]:
+        return (self.db_path, self.db_path.with_name(self.db_path.name + "-wal"))
+
+    def __repr__(self) -> str:
+        return f"SqliteStore(agent={self.agent!r}, db={str(self.db_path)!r}, era={self.era.value})"
+
+    # ---- connections ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        if not self.db_path.is_file():
+            what = "is a directory" if self.db_path.is_dir() else "does not exist"
+            raise StoreError(f"{self.db_path}: {what}, so there is no OpenClaw database here")
+        mode = "rw" if write else "ro"
+        uri = f"file:{quote(str(self.db_path))}?mode={mode}"
+        try:
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=self.busy_timeout, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.db_path}: cannot be opened ({exc})") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            self._check_schema(conn)
+            yield conn
+        except sqlite3.DatabaseError as exc:
+            raise self._sqlite_error(exc) from None
+        finally:
+            conn.close()
+
+    def _sqlite_error(self, exc: sqlite3.Error) -> StoreError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StoreBusy(
+                f"{self.db_path}: the database stayed busy for more than "
+                f"{self.busy_timeout:g}s (OpenClaw is writing); nothing was written"
+            )
+        if "not a database" in text or "malformed" in text:
+            return StoreError(f"{self.db_path}: is not a readable SQLite database ({text})")
+        return StoreError(f"{self.db_path}: {text}")
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > self._layout.max_user_version:
+            raise UnsupportedStore(
+                f"{self.db_path}: schema version {version} is newer than any probed knows "
+                f"(up to {self._layout.max_user_version}); update probed. Left alone"
+            )
+        for table, needed in self._layout.required.items():
+            cols = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if not cols:
+                raise UnsupportedStore(
+                    f"{self.db_path}: has no {table} table, so it is not an OpenClaw "
+                    f"{self._layout.kind} auth store probed knows; left alone"
+                )
+            missing = needed - cols
+            if missing:
+                raise UnsupportedStore(
+                    f"{self.db_path}: table {table} lacks column(s) "
+                    f"{', '.join(sorted(missing))}; an unknown layout, left alone"
+                )
+
+    # ---- reading --------------------------------------------------------------------------
+
+    def _payloads(
+        self, conn: sqlite3.Connection
+    ) -> tuple[dict[str, Any], dict[str, Any], int | None]:
+        row = conn.execute(self._layout.store_sql).fetchone()
+        store = self._decode(row[0], "store") if row else {"version": 1, "profiles": {}}
+        if not isinstance(store.get("profiles"), dict):
+            raise StoreError(
+                f"{self.db_path}: the auth profile store has no `profiles` object; left alone"
+            )
+        row = conn.execute(self._layout.state_sql).fetchone()
+        state = self._decode(row[0], "state") if row else {"version": 1}
+        updated = int(row[1]) if row and isinstance(row[1], int) else None
+        return store, state, updated
+
+    def _decode(self, text: object, what: str) -> dict[str, Any]:
+        if not isinstance(text, str):
+            raise StoreError(f"{self.db_path}: the auth profile {what} cell is not text")
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            raise StoreError(
+                f"{self.db_path}: the auth profile {what} cell is not valid JSON; left alone"
+            ) from None
+        if not isinstance(doc, dict):
+            raise StoreError(f"{self.db_path}: the auth profile {what} cell is not an object")
+        version = doc.get("version", 1)
+        if version != 1 or isinstance(version, bool):
+            raise StoreError(
+                f"{self.db_path}: the auth profile {what} has version {json.dumps(version)}, "
+                "which probed does not know; left alone"
+            )
+        return doc
+
+    def _snapshot(self, store: Mapping[str, Any], state: Mapping[str, Any]) -> Snapshot:
+        profiles: dict[str, Profile] = {}
+        for pid, entry in store["profiles"].items():
+            if isinstance(entry, Mapping):
+                parsed = Profile.from_json(pid, entry)
+                if parsed is not None:
+                    profiles[pid] = parsed
+        return Snapshot(agent=self.agent, era=self.era, profiles=profiles, state=state)
+
+    def read(self) -> Snapshot:
+        with self._connect(write=False) as conn:
+            conn.execute("BEGIN")  # one snapshot for both cells
+            store, state, _ = self._payloads(conn)
+            conn.execute("COMMIT")
+        return self._snapshot(store, state)
+
+    # ---- writing --------------------------------------------------------------------------
+
+    def update(self, mutate: Mutator[T]) -> T:
+        with self._connect(write=True) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                store, state, updated = self._payloads(conn)
+                work = copy.deepcopy(state)
+                result = mutate(work, self._snapshot(store, state).profiles)
+                if work != state:
+                    stamp = max(time.time_ns() // 1_000_000, (updated or 0) + 1)
+                    conn.execute(self._layout.upsert_sql, (dumps_compact(work), stamp))
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+
+def has_shared_rows(db_path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S) -> bool:
+    """True when the shared database holds a relocated main-agent auth store."""
+    if not db_path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(
+            f"file:{quote(str(db_path))}?mode=ro", uri=True, timeout=busy_timeout
+        )
+    except sqlite3.Error:
+        return True  # it exists: let read() report what is wrong with it
+    try:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM config_machine_state WHERE state_key IN (?, ?)",
+            (STORE_KEY, STATE_KEY),
+        ).fetchone()
+        return bool(row and row[0])
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()

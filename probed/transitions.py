@@ -1,0 +1,239 @@
+"""What each repair does to OpenClaw's state payload, as pure functions (no I/O, no clock).
+
+Every function takes the `{version, order, lastGood, usageStats}` payload and returns a new one;
+the input is never modified. The field sets copy OpenClaw's own writers exactly, because OpenClaw
+rebuilds each `usageStats` entry through a whitelist on its next write and drops anything else:
+
+- `mark_success`   = markAuthProfileSuccess (>= 2026.5.12);
+- `mark_clear`     = clearAuthProfileCooldown (the manual reset: keeps lastUsed);
+- `mark_failure_window` = the window/counter part of computeNextProfileUsageStats, but with the
+  deadline probed computed (from the provider's reset time and probed's own backoff);
+- `clamp_billing`  = the clamp-on-read OpenClaw never shipped (PR #87694), anchored to
+  lastFailureAt so applying it twice changes nothing.
+
+New keys are inserted where OpenClaw's whitelist order puts them; keys already present keep
+their place, and fields OpenClaw does not know are left as they are.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from probed.model import SQLITE_ONLY_FIELDS, USAGE_FIELDS, normalize_provider
+from probed.reasons import OPENCLAW_MODEL_SCOPED, OPENCLAW_REASONS, OpenClawLane
+
+State = dict[str, Any]
+
+STATE_SECTIONS: tuple[str, ...] = ("version", "order", "lastGood", "usageStats")
+FAILURE_WINDOW_MS = 24 * 3600 * 1000  # OpenClaw's failureWindowMs: counters older than this reset
+
+_BLOCKED = ("blockedUntil", "blockedReason", "blockedSource", "blockedModel", "blockedScope")
+_COOLDOWN = ("cooldownUntil", "cooldownReason", "cooldownClassification", "cooldownModel")
+_DISABLED = ("disabledUntil", "disabledReason")
+# markAuthProfileSuccess / clearAuthProfileCooldown remove exactly these (lastFailureAt stays).
+SUCCESS_REMOVES: tuple[str, ...] = (*_BLOCKED, *_COOLDOWN, *_DISABLED, "failureCounts")
+
+
+def insert_ordered(
+    mapping: Mapping[str, Any], key: str, value: Any, order: Iterable[str]
+) -> dict[str, Any]:
+    """`mapping` with key=value: in place if present, else where `order` puts it."""
+    if key in mapping:
+        out = dict(mapping)
+        out[key] = value
+        return out
+    rank = {k: i for i, k in enumerate(order)}
+    mine = rank.get(key, len(rank))
+    out: dict[str, Any] = {}
+    placed = False
+    for k, v in mapping.items():
+        if not placed and k in rank and rank[k] > mine:
+            out[key] = value
+            placed = True
+        out[k] = v
+    if not placed:
+        out[key] = value
+    return out
+
+
+def _set(entry: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    return insert_ordered(entry, key, value, USAGE_FIELDS)
+
+
+def _without(entry: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    drop = set(keys)
+    return {k: v for k, v in entry.items() if k not in drop}
+
+
+def _entry(state: Mapping[str, Any], profile_id: str) -> dict[str, Any] | None:
+    stats = state.get("usageStats")
+    if not isinstance(stats, Mapping):
+        return None
+    raw = stats.get(profile_id)
+    return dict(raw) if isinstance(raw, Mapping) else None
+
+
+def _with_entry(state: Mapping[str, Any], profile_id: str, entry: dict[str, Any]) -> State:
+    out = copy.deepcopy(dict(state))
+    stats = out.get("usageStats")
+    stats = dict(stats) if isinstance(stats, Mapping) else {}
+    stats[profile_id] = entry
+    return insert_ordered(out, "usageStats", stats, STATE_SECTIONS)
+
+
+def _num(entry: Mapping[str, Any], key: str) -> int | None:
+    value = entry.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def mark_success(
+    state: Mapping[str, Any], profile_id: str, *, provider: str, now_ms: int, sqlite_era: bool
+) -> State:
+    """markAuthProfileSuccess: lastGood[provider] = id; lastUsed = now; errorCount = 0; every
+    blocked*/cooldown*/disabled* field and failureCounts removed; lastFailureAt kept. The SQLite
+    era (9.x) also stamps lastProbeAt; 5.28's whitelist drops it, so JSON eras get none."""
+    entry = _without(_entry(state, profile_id) or {}, SUCCESS_REMOVES)
+    entry = _set(entry, "lastUsed", now_ms)
+    entry = _set(entry, "errorCount", 0)
+    if sqlite_era:
+        entry = _set(entry, "lastProbeAt", now_ms)
+    out = _with_entry(state, profile_id, entry)
+    last_good = out.get("lastGood")
+    last_good = dict(last_good) if isinstance(last_good, Mapping) else {}
+    last_good[normalize_provider(provider)] = profile_id
+    return insert_ordered(out, "lastGood", last_good, STATE_SECTIONS)
+
+
+def mark_clear(state: Mapping[str, Any], profile_id: str) -> State:
+    """clearAuthProfileCooldown: the success field set without touching lastUsed or lastGood.
+    A profile with no entry has nothing to clear and the state comes back unchanged."""
+    current = _entry(state, profile_id)
+    if current is None:
+        return copy.deepcopy(dict(state))
+    entry = _set(_without(current, SUCCESS_REMOVES), "errorCount", 0)
+    return _with_entry(state, profile_id, entry)
+
+
+def mark_failure_window(
+    state: Mapping[str, Any],
+    profile_id: str,
+    *,
+    lane: OpenClawLane,
+    until_ms: int,
+    model: str | None,
+    now_ms: int,
+    failure_window_ms: int = FAILURE_WINDOW_MS,
+) -> State:
+    """Open or extend one lane with OpenClaw's field names and counters.
+
+    - Same lane, same reason, window still active: the later deadline wins (never shortened).
+    - Anything else (expired window, other reason, other lane): the new window replaces it, and
+      the *other* lane is removed, because fresh evidence beats an old guess (a billing window
+      that a probe shows to be an expired token becomes an auth cooldown).
+    - Counters as computeNextProfileUsageStats: errorCount and failureCounts[word] +1, or reset
+      to 1 when the previous window has expired or lastFailureAt is older than 24 h.
+    - cooldownModel only for OpenClaw's model-scoped words with a model; a failure on another
+      model (or without one) while the window is active makes it profile-wide, as OpenClaw does.
+    - blocked* (a provider-reported subscription block) is left to OpenClaw.
+    """
+    word = lane.word
+    if word not in OPENCLAW_REASONS:
+        raise ValueError(f"{word!r} is not a reason OpenClaw accepts")
+    entry = _entry(state, profile_id) or {}
+
+    ends = [t for t in (_num(entry, k) for k in ("blockedUntil", "cooldownUntil", "disabledUntil")) if t]
+    previous_expired = bool(ends) and now_ms >= max(ends)
+    last_failure = _num(entry, "lastFailureAt")
+    window_expired = last_failure is not None and now_ms - last_failure > failure_window_ms
+    reset = previous_expired or window_expired
+
+    counts_raw = entry.get("failureCounts")
+    counts = (
+        {k: v for k, v in counts_raw.items() if k in OPENCLAW_REASONS}
+        if isinstance(counts_raw, Mapping)
+        else {}
+    )
+    old_errors = _num(entry, "errorCount") or 0
+    if reset:
+        errors, counts = 1, {word: 1}
+    else:
+        errors = old_errors + 1
+        prev = counts.get(word)
+        counts = {**counts, word: (int(prev) if isinstance(prev, int | float) else 0) + 1}
+
+    if lane.lane == "disabled":
+        active = (
+            entry.get("disabledReason") == word
+            and (_num(entry, "disabledUntil") or 0) > now_ms
+        )
+        new_until = max(until_ms, _num(entry, "disabledUntil") or 0) if active else until_ms
+        entry = _without(entry, _COOLDOWN)
+        entry = _set(entry, "disabledUntil", new_until)
+        entry = _set(entry, "disabledReason", word)
+    else:
+        active = (
+            entry.get("cooldownReason") == word
+            and (_num(entry, "cooldownUntil") or 0) > now_ms
+        )
+        scoped = model if (model and word in OPENCLAW_MODEL_SCOPED) else None
+        if active:
+            new_until = max(until_ms, _num(entry, "cooldownUntil") or 0)
+            keep = entry.get("cooldownModel")
+            scoped = scoped if (scoped and keep == scoped) else None
+        else:
+            new_until = until_ms
+            entry = _without(entry, ("cooldownClassification",))
+        entry = _without(entry, _DISABLED)
+        entry = _set(entry, "cooldownUntil", new_until)
+        entry = _set(entry, "cooldownReason", word)
+        if scoped:
+            entry = _set(entry, "cooldownModel", scoped)
+        else:
+            entry = _without(entry, ("cooldownModel",))
+
+    entry = _set(entry, "errorCount", errors)
+    entry = _set(entry, "failureCounts", counts)
+    entry = _set(entry, "lastFailureAt", now_ms)
+    return _with_entry(state, profile_id, entry)
+
+
+@dataclass(frozen=True, slots=True)
+class ClampChange:
+    profile: str
+    old_until_ms: int
+    new_until_ms: int
+
+
+def clamp_billing(state: Mapping[str, Any], *, cap_ms: int) -> tuple[State, list[ClampChange]]:
+    """disabledReason == "billing" and disabledUntil > lastFailureAt + cap -> lastFailureAt + cap.
+
+    Anchored to lastFailureAt (not now), so a second pass finds nothing to do and a window can
+    never slide later. Entries without lastFailureAt cannot be anchored and are left alone.
+    """
+    out = copy.deepcopy(dict(state))
+    stats = out.get("usageStats")
+    if not isinstance(stats, dict):
+        return out, []
+    changes: list[ClampChange] = []
+    for pid, raw in list(stats.items()):
+        if not isinstance(raw, Mapping) or raw.get("disabledReason") != "billing":
+            continue
+        until, last = _num(raw, "disabledUntil"), _num(raw, "lastFailureAt")
+        if until is None or last is None or until <= last + cap_ms:
+            continue
+        stats[pid] = _set(dict(raw), "disabledUntil", last + cap_ms)
+        changes.append(ClampChange(pid, until, last + cap_ms))
+    return out, changes
+
+
+def json_era_fields_only(entry: Mapping[str, Any]) -> bool:
+    """True when an entry carries no field that only the SQLite era (9.x) keeps."""
+    return not any(k in SQLITE_ONLY_FIELDS for k in entry)
