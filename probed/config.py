@@ -304,8 +304,10 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         if base <= 0:
             raise t.fail("base", "must be longer than 0s")
         if cap < base:
-            raise t.fail("cap", f"({format_duration(cap)}) must not be shorter than base "
-                         f"({format_duration(base)})")
+            raise t.fail(
+                "cap",
+                f"({format_duration(cap)}) must not be shorter than base ({format_duration(base)})",
+            )
         t.finish()
         backoff[reason] = Backoff(base, cap)
     b.finish()
@@ -322,16 +324,19 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         if api is not None and api not in APIS:
             raise t.fail("api", f"must be one of {', '.join(APIS)}, not {api!r}")
         base_url = t.get("base_url")
-        if base_url is not None:
-            if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-                raise t.fail("base_url", "must be an http:// or https:// URL")
+        if base_url is not None and (
+            not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
+        ):
+            raise t.fail("base_url", "must be an http:// or https:// URL")
         model = t.get("model")
         if model is not None and (not isinstance(model, str) or not model):
             raise t.fail("model", "must be a non-empty string")
         models = t.strings("models", ())
         t.finish()
         providers[pid.strip().lower()] = ProviderConfig(
-            api=api, base_url=base_url.rstrip("/") if base_url else None, model=model,
+            api=api,
+            base_url=base_url.rstrip("/") if base_url else None,
+            model=model,
             models=models,
         )
     pr.finish()

@@ -21,7 +21,9 @@ def parse_duration(text: str) -> float:
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
     if pos != len(s):
-        raise ValueError(f"{text!r} is not a duration (use forms like 250ms, 30s, 5m, 2h, 1d, 1h30m)")
+        raise ValueError(
+            f"{text!r} is not a duration (use forms like 250ms, 30s, 5m, 2h, 1d, 1h30m)"
+        )
     return total
 
 

@@ -16,7 +16,9 @@ Scope = Literal["model", "profile", "account"]
 class Failure:
     reason: Reason
     retry_at: datetime | None  # earliest time the provider said a retry may succeed (UTC, aware)
-    retry_source: str | None  # e.g. "header:retry-after", "body:error.details.RetryInfo", "rule:gemini-daily"
+    retry_source: (
+        str | None
+    )  # e.g. "header:retry-after", "body:error.details.RetryInfo", "rule:gemini-daily"
     scope: Scope
     status: int | None
     message: str  # short, from the provider's own words; never carries a credential

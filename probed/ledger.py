@@ -9,7 +9,6 @@ it at once: WAL plus `BEGIN IMMEDIATE` serialises them without a lock file of ou
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,23 +56,40 @@ class Ledger:
         self.path = state_dir / "probed.sqlite"
         self._busy_timeout = busy_timeout
 
-    @contextlib.contextmanager
-    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection | None]:
-        if not write and not self.path.exists():
-            yield None
-            return
+    def _open(self) -> sqlite3.Connection:
         try:
-            if write:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+            return sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: probed's state cannot be opened ({exc})") from None
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection | None]:
+        """A connection, or None when nothing was ever written (reads never create the file)."""
+        if not self.path.exists():
+            yield None
+            return
+        conn = self._open()
         try:
-            if write:
-                with contextlib.suppress(OSError):
-                    os.chmod(self.path, 0o600)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
+            yield conn
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: probed's state is unavailable ({exc})") from None
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path.parent}: cannot create probed's state dir ({exc})"
+            ) from None
+        conn = self._open()
+        try:
+            with contextlib.suppress(OSError):
+                self.path.chmod(0o600)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
             yield conn
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: probed's state is unavailable ({exc})") from None
@@ -83,7 +99,7 @@ class Ledger:
     # ---- probes ----------------------------------------------------------------------------
 
     def get(self, agent: str, profile: str, model: str | None = None) -> ProbeRecord | None:
-        with self._connect(write=False) as conn:
+        with self._reading() as conn:
             if conn is None:
                 return None
             row = conn.execute(
@@ -94,7 +110,7 @@ class Ledger:
         return _record(row) if row else None
 
     def all(self) -> list[ProbeRecord]:
-        with self._connect(write=False) as conn:
+        with self._reading() as conn:
             if conn is None:
                 return []
             rows = conn.execute(
@@ -114,8 +130,7 @@ class Ledger:
         next_probe_at: datetime | None,
     ) -> ProbeRecord:
         """Store a probe's result; a success resets the failure streak, a failure extends it."""
-        with self._connect(write=True) as conn:
-            assert conn is not None
+        with self._writing() as conn:
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute(
                 "SELECT consecutive_failures FROM probes WHERE agent=? AND profile=? AND model=?",
@@ -145,8 +160,7 @@ class Ledger:
     def set_next(
         self, agent: str, profile: str, model: str | None, next_probe_at: datetime | None
     ) -> None:
-        with self._connect(write=True) as conn:
-            assert conn is not None
+        with self._writing() as conn:
             conn.execute(
                 "INSERT INTO probes (agent, profile, model, next_probe_at) VALUES (?,?,?,?)"
                 " ON CONFLICT(agent, profile, model) DO UPDATE SET"
@@ -154,12 +168,9 @@ class Ledger:
                 (agent, profile, model or "", to_ms(next_probe_at) if next_probe_at else None),
             )
 
-    def set_next_many(
-        self, entries: list[tuple[str, str, str | None, datetime | None]]
-    ) -> None:
+    def set_next_many(self, entries: list[tuple[str, str, str | None, datetime | None]]) -> None:
         """Many next-probe times in one transaction (start-up schedules thousands at once)."""
-        with self._connect(write=True) as conn:
-            assert conn is not None
+        with self._writing() as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO probes (agent, profile, model, next_probe_at) VALUES (?,?,?,?)"
@@ -172,7 +183,7 @@ class Ledger:
     # ---- budget ----------------------------------------------------------------------------
 
     def paid_today(self, provider: str, now: datetime) -> int:
-        with self._connect(write=False) as conn:
+        with self._reading() as conn:
             if conn is None:
                 return 0
             row = conn.execute(
@@ -187,8 +198,7 @@ class Ledger:
         warn is True exactly once per provider and day, the first time a probe is refused.
         """
         day = _day(now)
-        with self._connect(write=True) as conn:
-            assert conn is not None
+        with self._writing() as conn:
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute(
                 "SELECT paid, warned FROM budget WHERE provider=? AND day=?", (provider, day)

@@ -121,7 +121,9 @@ def _secret_ref(raw: object) -> SecretRef | None:
     source, provider, ref_id = raw.get("source"), raw.get("provider"), raw.get("id")
     if source not in ("env", "file", "exec") or not isinstance(ref_id, str):
         return None
-    return SecretRef(source=source, provider=provider if isinstance(provider, str) else "", id=ref_id)
+    return SecretRef(
+        source=source, provider=provider if isinstance(provider, str) else "", id=ref_id
+    )
 
 
 def _finite_number(value: object) -> TypeGuard[int | float]:

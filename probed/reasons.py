@@ -31,7 +31,7 @@ class Reason(StrEnum):
 
     @property
     def exit_code(self) -> int:
-        """sysexits: 77 when the credential itself is at fault, else 75 (temporarily unavailable)."""
+        """sysexits: 77 when the credential itself is at fault, else 75 (unavailable for now)."""
         return EX_NOPERM if self.is_credential_problem else EX_TEMPFAIL
 
     @property
@@ -49,7 +49,8 @@ EX_TEMPFAIL = 75
 EX_NOPERM = 77
 EX_CONFIG = 78
 
-# What OpenClaw accepts in cooldownReason / disabledReason / failureCounts keys (AUTH_FAILURE_REASONS).
+# What OpenClaw accepts in cooldownReason, disabledReason and failureCounts keys
+# (its AUTH_FAILURE_REASONS).
 OPENCLAW_REASONS = frozenset(
     {
         "auth",

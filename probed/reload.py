@@ -40,7 +40,10 @@ def run_reload_command(command: Sequence[str], *, timeout: float = 30.0) -> bool
         return False
     except subprocess.TimeoutExpired:
         log.warning(
-            "reload_command_failed", command=argv, exit_code=None, error=f"timed out after {timeout:g}s"
+            "reload_command_failed",
+            command=argv,
+            exit_code=None,
+            error=f"timed out after {timeout:g}s",
         )
         return False
     except OSError as exc:

@@ -35,9 +35,7 @@ class Clamped:
 def _profile(store: Store, profiles: Mapping[str, Profile], profile_id: str) -> Profile:
     profile = profiles.get(profile_id)
     if profile is None:
-        raise NotFound(
-            f"profile {profile_id}: not found in agent {store.agent} ({store.location})"
-        )
+        raise NotFound(f"profile {profile_id}: not found in agent {store.agent} ({store.location})")
     return profile
 
 
@@ -136,7 +134,9 @@ def clamp_stale(store: Store, *, cap_s: float, now_ms: int) -> list[Clamped]:
     def mutate(state: dict[str, Any], _profiles: Mapping[str, Profile]) -> None:
         new, changes = clamp_billing(state, cap_ms=cap_ms)
         _replace(state, new)
-        found[:] = [Clamped(store.agent, c.profile, c.old_until_ms, c.new_until_ms) for c in changes]
+        found[:] = [
+            Clamped(store.agent, c.profile, c.old_until_ms, c.new_until_ms) for c in changes
+        ]
 
     store.update(mutate)
     for c in found:

@@ -42,9 +42,7 @@ def insert_ordered(
 ) -> dict[str, Any]:
     """`mapping` with key=value: in place if present, else where `order` puts it."""
     if key in mapping:
-        out = dict(mapping)
-        out[key] = value
-        return out
+        return {**mapping, key: value}
     rank = {k: i for i, k in enumerate(order)}
     mine = rank.get(key, len(rank))
     out: dict[str, Any] = {}
@@ -149,7 +147,9 @@ def mark_failure_window(
         raise ValueError(f"{word!r} is not a reason OpenClaw accepts")
     entry = _entry(state, profile_id) or {}
 
-    ends = [t for t in (_num(entry, k) for k in ("blockedUntil", "cooldownUntil", "disabledUntil")) if t]
+    ends = [
+        t for t in (_num(entry, k) for k in ("blockedUntil", "cooldownUntil", "disabledUntil")) if t
+    ]
     previous_expired = bool(ends) and now_ms >= max(ends)
     last_failure = _num(entry, "lastFailureAt")
     window_expired = last_failure is not None and now_ms - last_failure > failure_window_ms
@@ -171,8 +171,7 @@ def mark_failure_window(
 
     if lane.lane == "disabled":
         active = (
-            entry.get("disabledReason") == word
-            and (_num(entry, "disabledUntil") or 0) > now_ms
+            entry.get("disabledReason") == word and (_num(entry, "disabledUntil") or 0) > now_ms
         )
         new_until = max(until_ms, _num(entry, "disabledUntil") or 0) if active else until_ms
         entry = _without(entry, _COOLDOWN)
@@ -180,8 +179,7 @@ def mark_failure_window(
         entry = _set(entry, "disabledReason", word)
     else:
         active = (
-            entry.get("cooldownReason") == word
-            and (_num(entry, "cooldownUntil") or 0) > now_ms
+            entry.get("cooldownReason") == word and (_num(entry, "cooldownUntil") or 0) > now_ms
         )
         scoped = model if (model and word in OPENCLAW_MODEL_SCOPED) else None
         if active:

@@ -36,9 +36,11 @@ def test_version() -> None:
 def test_config_option_before_or_after_the_command(tmp_path: Path, placement: str) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[probe]\nconcurrency = 9\n")
-    args = ["-c", str(cfg), "config", "check"] if placement == "before" else [
-        "config", "check", "-c", str(cfg)
-    ]
+    args = (
+        ["-c", str(cfg), "config", "check"]
+        if placement == "before"
+        else ["config", "check", "-c", str(cfg)]
+    )
     result = run(*args)
     assert result.returncode == 0, result.stderr
     shown = tomllib.loads(result.stdout)

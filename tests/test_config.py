@@ -145,7 +145,7 @@ def test_errors_name_the_file_and_key_path(tmp_path: Path, text: str, key_path: 
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="probed.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"probed\.toml: not valid TOML"):
         load(tmp_path, "[probe\n")
 
 
@@ -169,9 +169,7 @@ def test_directory_resolution_follows_the_contract_order() -> None:
         "/run/user/1000/probed"
     )
     assert str(resolve_lock_dir("", {})).startswith("/tmp/probed-")
-    assert resolve_state_dir("", {"STATE_DIRECTORY": "/var/lib/probed"}) == Path(
-        "/var/lib/probed"
-    )
+    assert resolve_state_dir("", {"STATE_DIRECTORY": "/var/lib/probed"}) == Path("/var/lib/probed")
     assert resolve_state_dir("", {"XDG_STATE_HOME": "/s", "HOME": "/h"}) == Path("/s/probed")
     assert resolve_state_dir("", {"HOME": "/h"}) == Path("/h/.local/state/probed")
     assert resolve_openclaw_dir("", {"OPENCLAW_STATE_DIR": "/oc", "HOME": "/h"}) == Path("/oc")

@@ -45,12 +45,12 @@ def write_atomic(path: Path, text: str, *, mode: int = 0o600) -> None:
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
+        tmp.replace(target)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            tmp.unlink()
         raise
-    os.chmod(target, mode)
+    target.chmod(mode)
     _fsync_dir(directory)
 
 

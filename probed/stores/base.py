@@ -24,7 +24,9 @@ class Era(StrEnum):
     JSON_SINGLE = "A"  # auth-profiles.json holds profiles and usageStats together (<= 2026.4.5)
     JSON_SPLIT = "B"  # auth-profiles.json + auth-state.json (2026.4.7 - 2026.6.1)
     SQLITE_AGENT = "C"  # <agentDir>/openclaw-agent.sqlite (>= 2026.6.5)
-    SQLITE_SHARED = "C-shared"  # <state>/state/openclaw.sqlite config_machine_state (main agent, 9.x)
+    SQLITE_SHARED = (
+        "C-shared"  # <state>/state/openclaw.sqlite config_machine_state (main agent, 9.x)
+    )
 
     @property
     def is_sqlite(self) -> bool:

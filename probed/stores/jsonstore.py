@@ -63,6 +63,8 @@ class JsonStore:
         self.agent = agent
         self.agent_dir = agent_dir
         self.lock_timeout = lock_timeout
+        # Refreshed at every read: `openclaw` may move the state between files at any time.
+        self.era: Era = self._detect_era()
 
     @property
     def profiles_path(self) -> Path:
@@ -72,15 +74,12 @@ class JsonStore:
     def state_path(self) -> Path:
         return self.agent_dir / STATE_FILE
 
-    @property
-    def era(self) -> Era:
-        if self.state_path.exists():
-            return Era.JSON_SPLIT
-        return Era.JSON_SINGLE
+    def _detect_era(self) -> Era:
+        return Era.JSON_SPLIT if self.state_path.exists() else Era.JSON_SINGLE
 
     @property
     def location(self) -> Path:
-        return self.state_path if self.era is Era.JSON_SPLIT else self.profiles_path
+        return self.state_path if self._detect_era() is Era.JSON_SPLIT else self.profiles_path
 
     def watch_paths(self) -> tuple[Path, ...]:
         return (self.profiles_path, self.state_path)
@@ -116,7 +115,8 @@ class JsonStore:
         if not self.agent_dir.is_dir():
             raise StoreError(f"{self.agent_dir}: the agent directory does not exist")
         profiles_doc = _read_doc(self.profiles_path, required=True)
-        assert profiles_doc is not None
+        if profiles_doc is None:  # pragma: no cover - required=True never returns None
+            raise StoreError(f"{self.profiles_path}: does not exist")
         profiles = profiles_doc.get("profiles")
         if not isinstance(profiles, dict):
             raise StoreError(
@@ -133,7 +133,9 @@ class JsonStore:
                     merged.update(copy.deepcopy(value))  # the state file wins per entry
             if merged:
                 state[section] = merged
-        return _Raw(profiles_doc=profiles_doc, state_doc=state_doc, state=state)
+        raw = _Raw(profiles_doc=profiles_doc, state_doc=state_doc, state=state)
+        self.era = raw.era
+        return raw
 
     # ---- writing --------------------------------------------------------------------------
 
@@ -196,7 +198,9 @@ def _read_doc(path: Path, *, required: bool) -> dict[str, Any] | None:
         text = path.read_bytes()
     except FileNotFoundError:
         if required:
-            raise StoreError(f"{path}: does not exist, so there is no OpenClaw store here") from None
+            raise StoreError(
+                f"{path}: does not exist, so there is no OpenClaw store here"
+            ) from None
         return None
     except IsADirectoryError:
         raise StoreError(f"{path}: is a directory, not an OpenClaw store file") from None
@@ -209,7 +213,9 @@ def _read_doc(path: Path, *, required: bool) -> dict[str, Any] | None:
     try:
         doc = json.loads(text.decode("utf-8"))
     except UnicodeDecodeError:
-        raise StoreError(f"{path}: is not UTF-8 text, so not an OpenClaw store; left alone") from None
+        raise StoreError(
+            f"{path}: is not UTF-8 text, so not an OpenClaw store; left alone"
+        ) from None
     except json.JSONDecodeError as exc:
         raise _Torn(
             f"{path}: is not valid JSON (line {exc.lineno}, column {exc.colno}; a half-written "

@@ -114,7 +114,8 @@ def parse_holder(content: bytes) -> Holder:
     created_ms: int | None = None
     if isinstance(created, str):
         with contextlib.suppress(ValueError):
-            created_ms = int(datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp() * 1000)
+            born = datetime.fromisoformat(created.replace("Z", "+00:00"))
+            created_ms = int(born.timestamp() * 1000)
     return Holder(
         pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None,
         created_ms=created_ms,
@@ -165,7 +166,7 @@ class AgentLock:
         self.stale_s = stale_s
         self.min_delay = min_delay
         self.max_delay = max_delay
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._fd: int | None = None
         self._ino: int | None = None
         self._content = b""
@@ -212,28 +213,40 @@ class AgentLock:
             attempt += 1
 
     def _try_create(self) -> bool:
+        """Exclusive create, with the content already in place.
+
+        The payload is written to a private temp file first and hard-linked to the lock name:
+        link(2) fails with EEXIST exactly like O_CREAT|O_EXCL, but a writer killed half-way can
+        never leave an *empty* lock (which, having no pid, would block everyone for 30 s).
+        """
+        payload = _payload()
+        _sweep_dead_temps(self.path.parent)
+        tmp = self.path.with_name(f".{LOCK_NAME}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-        except FileExistsError:
-            return False
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         except FileNotFoundError:
             raise StoreError(
                 f"{self.path.parent}: the agent directory does not exist; nothing was written"
             ) from None
-        except IsADirectoryError:
-            return False
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: cannot create the lock ({exc.strerror}); nothing was written"
             ) from None
-        payload = _payload()
         try:
             os.write(fd, payload)
-        except OSError as exc:
-            os.close(fd)
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                os.close(fd)
+                return False
+            except OSError as exc:
+                os.close(fd)
+                raise StoreError(
+                    f"{self.path}: cannot create the lock ({exc.strerror}); nothing was written"
+                ) from None
+        finally:
             with contextlib.suppress(OSError):
-                os.unlink(self.path)
-            raise StoreError(f"{self.path}: cannot write the lock ({exc.strerror})") from None
+                tmp.unlink()
         self._fd = fd
         self._ino = os.fstat(fd).st_ino
         self._content = payload
@@ -253,7 +266,7 @@ class AgentLock:
             with contextlib.suppress(OSError):
                 again = os.lstat(self.path)
                 if again.st_ino == st.st_ino and again.st_mtime == st.st_mtime:
-                    os.rmdir(self.path)
+                    self.path.rmdir()
                     log.warning("stale_lock_reclaimed", lock=str(self.path), kind="directory")
             return None
         content = _read(self.path)
@@ -270,7 +283,7 @@ class AgentLock:
         if again.st_ino != st.st_ino or _read(self.path) != content:
             return None
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+            self.path.unlink()
         log.warning("stale_lock_reclaimed", lock=str(self.path), holder_pid=holder.pid)
         return None
 
@@ -283,7 +296,7 @@ class AgentLock:
                 with contextlib.suppress(OSError):
                     st = os.lstat(self.path)
                     if st.st_ino == self._ino and _read(self.path) == self._content:
-                        os.unlink(self.path)
+                        self.path.unlink()
                 os.close(self._fd)
         finally:
             self._fd = None
@@ -312,7 +325,7 @@ def locked(agent_dir: Path, *, timeout: float = DEFAULT_TIMEOUT_S) -> Iterator[A
 
 def _read(path: Path) -> bytes | None:
     try:
-        with open(path, "rb") as fh:
+        with path.open("rb") as fh:
             return fh.read(4096)
     except FileNotFoundError:
         return None
@@ -331,3 +344,13 @@ def _local_lock(path: Path) -> threading.Lock:
         if lock is None:
             lock = _local_locks[key] = threading.Lock()
         return lock
+
+
+def _sweep_dead_temps(directory: Path) -> None:
+    """Remove lock temp files whose writer was killed between create and link."""
+    for leftover in directory.glob(f".{LOCK_NAME}.*.tmp"):
+        parts = leftover.name.split(".")
+        pid = int(parts[-3]) if len(parts) >= 3 and parts[-3].isdigit() else 0
+        if pid and pid != os.getpid() and pid_is_dead(pid):
+            with contextlib.suppress(OSError):
+                leftover.unlink()

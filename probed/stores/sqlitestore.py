@@ -67,7 +67,8 @@ _AGENT = _Layout(
     store_sql="SELECT store_json FROM auth_profile_store WHERE store_key = 'primary'",
     state_sql="SELECT state_json, updated_at FROM auth_profile_state WHERE state_key = 'primary'",
     upsert_sql=(
-        "INSERT INTO auth_profile_state (state_key, state_json, updated_at) VALUES ('primary', ?, ?)"
+        "INSERT INTO auth_profile_state (state_key, state_json, updated_at)"
+        " VALUES ('primary', ?, ?)"
         " ON CONFLICT(state_key) DO UPDATE SET state_json = excluded.state_json,"
         " updated_at = excluded.updated_at"
     ),
@@ -79,13 +80,14 @@ _AGENT = _Layout(
 _SHARED = _Layout(
     kind="shared",
     max_user_version=MAX_SHARED_USER_VERSION,
-    store_sql=f"SELECT value_json FROM config_machine_state WHERE state_key = '{STORE_KEY}'",
+    store_sql="SELECT value_json FROM config_machine_state WHERE state_key = 'authProfiles.store'",
     state_sql=(
-        f"SELECT value_json, updated_at_ms FROM config_machine_state WHERE state_key = '{STATE_KEY}'"
+        "SELECT value_json, updated_at_ms FROM config_machine_state"
+        " WHERE state_key = 'authProfiles.state'"
     ),
     upsert_sql=(
         "INSERT INTO config_machine_state (state_key, value_json, updated_at_ms)"
-        f" VALUES ('{STATE_KEY}', ?, ?) ON CONFLICT(state_key) DO UPDATE SET"
+        " VALUES ('authProfiles.state', ?, ?) ON CONFLICT(state_key) DO UPDATE SET"
         " value_json = excluded.value_json, updated_at_ms = excluded.updated_at_ms"
     ),
     required={"config_machine_state": frozenset({"state_key", "value_json", "updated_at_ms"})},
@@ -135,9 +137,7 @@ class SqliteStore:
         mode = "rw" if write else "ro"
         uri = f"file:{quote(str(self.db_path))}?mode={mode}"
         try:
-            conn = sqlite3.connect(
-                uri, uri=True, timeout=self.busy_timeout, isolation_level=None
-            )
+            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.db_path}: cannot be opened ({exc})") from None
         try:

@@ -1,0 +1,28 @@
+"""`probed status [--json] [--agent ID] [--provider ID]`: read-only, never writes a store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from probed.clock import utcnow
+from probed.config import Config
+from probed.reasons import EX_OK
+from probed.status import collect, render_table
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    report = collect(
+        config,
+        now=utcnow(),
+        agent=getattr(args, "agent", None),
+        provider=getattr(args, "provider", None),
+    )
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_table(report))
+    for err in report.errors:
+        sys.stderr.write(f"probed: {err.error.rstrip('.')}.\n")
+    return EX_OK

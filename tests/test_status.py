@@ -1,0 +1,178 @@
+"""`probed status`: rows from OpenClaw's state plus probed's ledger; never writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from helpers.ocstate import SECRETS, agent_dir, era_b, era_c_agent, tree_bytes
+
+from probed.cli import main
+from probed.clock import from_ms
+from probed.ledger import Ledger
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "openclaw-state"
+EXAMPLE_SECRETS = ("EXAMPLE-not-a-real",)
+NOW = 1_800_000_000_000
+H = 3_600_000
+KEYS = [
+    "agent",
+    "profile",
+    "provider",
+    "type",
+    "state",
+    "reason",
+    "until",
+    "remaining_s",
+    "model",
+    "last_probe_at",
+    "last_probe_result",
+    "next_probe_at",
+    "action",
+]
+
+
+def _config(tmp_path: Path, state: Path) -> Path:
+    cfg = tmp_path / "probed.toml"
+    cfg.write_text(
+        f'[daemon]\nstate_dir = "{tmp_path / "probed-state"}"\n'
+        f'[openclaw]\nstate_dir = "{state}"\nreload_command = []\n'
+    )
+    return cfg
+
+
+def _status(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["status", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_example_state_json_matches_the_contract_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "oc"
+    shutil.copytree(EXAMPLE, state)
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in state.rglob("*") if p.is_file()}
+    code, out, _ = _status(capsys, "-c", str(_config(tmp_path, state)), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["generated_at"].endswith("Z")
+    rows = {r["profile"]: r for r in doc["profiles"]}
+    assert all(list(r) == KEYS for r in doc["profiles"])
+    assert rows["anthropic:default"]["state"] == "disabled"
+    assert rows["anthropic:default"]["reason"] == "billing"
+    assert rows["anthropic:default"]["until"] == "2099-01-01T01:00:00Z"
+    assert rows["anthropic:work"]["model"] == "claude-opus-4-7"
+    assert rows["openai:default"]["reason"] == "auth"
+    assert rows["openai:default"]["remaining_s"] > 0
+    assert rows["google:default"]["state"] == "ok" and rows["google:default"]["until"] is None
+    assert rows["openrouter:default"]["state"] == "ok"  # OpenClaw never cools openrouter down
+    assert all(r["action"] for r in doc["profiles"])
+    assert not any(s in out for s in EXAMPLE_SECRETS)
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in state.rglob("*") if p.is_file()}
+    assert after == before and not (tmp_path / "probed-state").exists()
+
+
+def test_table_is_readable_at_100_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _status(capsys, "-c", str(_config(tmp_path, EXAMPLE)))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("5 profiles in 1 agent, 2 usable, 3 unusable")
+    assert lines[2].split() == [
+        "AGENT",
+        "PROFILE",
+        "PROVIDER",
+        "STATE",
+        "REASON",
+        "UNTIL",
+        "(LEFT)",
+        "LAST",
+        "NEXT",
+    ]
+    assert max(len(line) for line in lines) <= 100
+    profiles = [line.split()[1] for line in lines[3:] if line.startswith("main ")]
+    assert profiles == sorted(profiles, key=lambda p: (p.split(":")[0], p))
+    assert "only for model claude-opus-4-7" in out
+    assert not any(s in out for s in EXAMPLE_SECRETS)
+
+
+def test_filters_ledger_columns_and_unreadable_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "oc"
+    now = from_ms(NOW)
+    import time as _t
+
+    real_now = int(_t.time() * 1000)
+    era_b(
+        state,
+        {
+            "anthropic:a": {
+                "cooldownUntil": real_now + H,
+                "cooldownReason": "timeout",
+                "lastFailureAt": real_now,
+            }
+        },
+    )
+    era_c_agent(state, {}, agent="worker")
+    broken = agent_dir(state, "zbroken") / "auth-profiles.json"
+    broken.write_text('{"version": 1, "profiles": {')
+    cfg = _config(tmp_path, state)
+    ledger = Ledger(tmp_path / "probed-state")
+    ledger.record_probe(
+        "main",
+        "anthropic:a",
+        None,
+        at=now,
+        result="timeout",
+        next_probe_at=from_ms(real_now) + timedelta(minutes=30),
+    )
+    code, out, err = _status(capsys, "-c", str(cfg), "--json", "--provider", "Anthropic")
+    assert code == 0
+    doc = json.loads(out)
+    main_a = next(
+        r for r in doc["profiles"] if r["agent"] == "main" and r["profile"] == "anthropic:a"
+    )
+    assert main_a["last_probe_result"] == "timeout"
+    assert main_a["last_probe_at"] == "2027-01-15T08:00:00Z"
+    assert main_a["next_probe_at"] is not None
+    assert {r["provider"] for r in doc["profiles"]} == {"anthropic"}
+    assert doc["errors"] == [
+        {"agent": "zbroken", "file": str(broken), "error": doc["errors"][0]["error"]}
+    ]
+    assert str(broken) in doc["errors"][0]["error"] and str(broken) in err
+    code, out, _ = _status(capsys, "-c", str(cfg), "--agent", "worker")
+    assert "main " not in out and "worker" in out
+    code, out, _ = _status(capsys, "-c", str(cfg))
+    assert f"! agent zbroken: {broken}" in out
+    assert not any(s in out + err for s in SECRETS)
+
+
+def test_missing_state_dir_is_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _status(capsys, "-c", str(_config(tmp_path, tmp_path / "none")))
+    assert code == 75 and out == ""
+    assert err.count("\n") == 1 and str(tmp_path / "none") in err
+
+
+def test_console_script_on_the_example_state(tmp_path: Path) -> None:
+    before = tree_bytes(EXAMPLE)
+    proc = subprocess.run(
+        [sys.executable, "-m", "probed", "status", "-c", str(_config(tmp_path, EXAMPLE))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "anthropic:default" in proc.stdout and "billing" in proc.stdout
+    assert tree_bytes(EXAMPLE) == before  # status writes nothing

@@ -1,0 +1,242 @@
+"""The pure state transitions, checked against what OpenClaw itself wrote (samples)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from helpers.ocstate import FIXTURES
+
+from probed.model import USAGE_FIELDS
+from probed.reasons import OpenClawLane
+from probed.transitions import (
+    clamp_billing,
+    insert_ordered,
+    mark_clear,
+    mark_failure_window,
+    mark_success,
+)
+
+NOW = 1_800_000_000_000
+H = 3_600_000
+BILLING = OpenClawLane("disabled", "billing")
+RATE = OpenClawLane("cooldown", "rate_limit")
+AUTH = OpenClawLane("cooldown", "auth")
+
+
+def _steps(name: str) -> list[dict[str, Any]]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))["steps"]  # type: ignore[no-any-return]
+
+
+def _sqlite_state(step: dict[str, Any]) -> dict[str, Any]:
+    cells = step["snapshot"]["cells"]["agentDb"]["auth_profile_state"][0]
+    return json.loads(cells["state_json"])  # type: ignore[no-any-return]
+
+
+def test_success_matches_openclaw_9_6_byte_for_byte() -> None:
+    steps = _steps("probe-mark.2026.9.6.worker.json")
+    before, after = _sqlite_state(steps[3]), _sqlite_state(steps[4])
+    a = after["usageStats"]["anthropic:a"]
+    got = mark_success(
+        before, "anthropic:a", provider="anthropic", now_ms=a["lastUsed"], sqlite_era=True
+    )
+    got["usageStats"]["anthropic:a"]["lastProbeAt"] = a["lastProbeAt"]
+    assert json.dumps(got, separators=(",", ":")) == json.dumps(after, separators=(",", ":"))
+
+
+def test_success_matches_openclaw_5_28_json_era_without_last_probe_at() -> None:
+    steps = _steps("probe-mark.2026.5.28.main.json")
+    before = json.loads(steps[3]["snapshot"]["files"]["auth-state.json"])
+    after_text = steps[4]["snapshot"]["files"]["auth-state.json"]
+    now = json.loads(after_text)["usageStats"]["anthropic:a"]["lastUsed"]
+    got = mark_success(before, "anthropic:a", provider="anthropic", now_ms=now, sqlite_era=False)
+    assert json.dumps(got, indent=2) + "\n" == after_text
+    assert "lastProbeAt" not in got["usageStats"]["anthropic:a"]
+
+
+def test_success_clears_every_failure_field_keeps_last_failure_and_unknown_fields() -> None:
+    state: dict[str, Any] = {
+        "version": 1,
+        "usageStats": {
+            "p": {
+                "lastUsed": 1,
+                "blockedUntil": NOW + H,
+                "blockedReason": "subscription_limit",
+                "blockedSource": "wham",
+                "blockedModel": "m",
+                "blockedScope": "model",
+                "cooldownUntil": NOW + H,
+                "cooldownReason": "auth",
+                "cooldownClassification": "wham_token_expired",
+                "cooldownModel": "m",
+                "disabledUntil": NOW + H,
+                "disabledReason": "billing",
+                "errorCount": 4,
+                "failureCounts": {"billing": 4},
+                "lastFailureAt": NOW - 5,
+                "futureField": {"x": 1},
+            }
+        },
+    }
+    got = mark_success(state, "p", provider="Anthropic ", now_ms=NOW, sqlite_era=False)
+    assert got["usageStats"]["p"] == {
+        "lastUsed": NOW,
+        "errorCount": 0,
+        "lastFailureAt": NOW - 5,
+        "futureField": {"x": 1},
+    }
+    assert got["lastGood"] == {"anthropic": "p"}
+    assert list(got) == ["version", "lastGood", "usageStats"]  # OpenClaw's section order
+    assert state["usageStats"]["p"]["errorCount"] == 4  # input untouched
+
+
+def test_clear_keeps_last_used_and_last_good_and_skips_absent_entries() -> None:
+    state = {
+        "version": 1,
+        "lastGood": {"anthropic": "q"},
+        "usageStats": {
+            "p": {
+                "lastUsed": 7,
+                "cooldownUntil": NOW + H,
+                "cooldownReason": "auth",
+                "errorCount": 1,
+                "failureCounts": {"auth": 1},
+                "lastFailureAt": 5,
+            }
+        },
+    }
+    got = mark_clear(state, "p")
+    assert got["usageStats"]["p"] == {"lastUsed": 7, "errorCount": 0, "lastFailureAt": 5}
+    assert got["lastGood"] == {"anthropic": "q"}
+    assert mark_clear(state, "nobody") == state
+
+
+def test_failure_window_new_billing_window_in_whitelist_order() -> None:
+    state = {"version": 1, "usageStats": {"p": {"lastUsed": 1, "errorCount": 0, "mine": True}}}
+    got = mark_failure_window(state, "p", lane=BILLING, until_ms=NOW + H, model=None, now_ms=NOW)
+    entry = got["usageStats"]["p"]
+    assert entry == {
+        "lastUsed": 1,
+        "disabledUntil": NOW + H,
+        "disabledReason": "billing",
+        "errorCount": 1,
+        "failureCounts": {"billing": 1},
+        "lastFailureAt": NOW,
+        "mine": True,
+    }
+    known = [k for k in entry if k in USAGE_FIELDS]
+    assert known == sorted(known, key=USAGE_FIELDS.index)
+
+
+def test_failure_window_later_deadline_wins_in_same_lane_and_counters_grow() -> None:
+    state = {"version": 1, "usageStats": {}}
+    s1 = mark_failure_window(state, "p", lane=BILLING, until_ms=NOW + 2 * H, model=None, now_ms=NOW)
+    s2 = mark_failure_window(s1, "p", lane=BILLING, until_ms=NOW + H, model=None, now_ms=NOW + 1)
+    e = s2["usageStats"]["p"]
+    assert e["disabledUntil"] == NOW + 2 * H  # never shortened
+    assert (e["errorCount"], e["failureCounts"]) == (2, {"billing": 2})
+    s3 = mark_failure_window(
+        s2, "p", lane=BILLING, until_ms=NOW + 3 * H, model=None, now_ms=NOW + 2
+    )
+    assert s3["usageStats"]["p"]["disabledUntil"] == NOW + 3 * H
+
+
+def test_failure_window_other_reason_replaces_other_lane() -> None:
+    state = {"version": 1, "usageStats": {}}
+    billed = mark_failure_window(
+        state, "p", lane=BILLING, until_ms=NOW + 5 * H, model=None, now_ms=NOW
+    )
+    auth = mark_failure_window(
+        billed, "p", lane=AUTH, until_ms=NOW + 60_000, model=None, now_ms=NOW + 1
+    )
+    e = auth["usageStats"]["p"]
+    assert "disabledUntil" not in e and "disabledReason" not in e
+    assert (e["cooldownUntil"], e["cooldownReason"]) == (NOW + 60_000, "auth")
+    assert e["failureCounts"] == {"billing": 1, "auth": 1}
+
+
+def test_failure_window_counters_reset_after_expiry_or_24h() -> None:
+    old = {
+        "version": 1,
+        "usageStats": {
+            "p": {
+                "cooldownUntil": NOW - 1,
+                "cooldownReason": "rate_limit",
+                "errorCount": 5,
+                "failureCounts": {"rate_limit": 5},
+                "lastFailureAt": NOW - 60_000,
+            }
+        },
+    }
+    got = mark_failure_window(old, "p", lane=RATE, until_ms=NOW + 30_000, model=None, now_ms=NOW)
+    assert (got["usageStats"]["p"]["errorCount"], got["usageStats"]["p"]["failureCounts"]) == (
+        1,
+        {"rate_limit": 1},
+    )
+    stale = {
+        "version": 1,
+        "usageStats": {
+            "p": {"errorCount": 3, "failureCounts": {"auth": 3}, "lastFailureAt": NOW - 25 * H}
+        },
+    }
+    got = mark_failure_window(stale, "p", lane=AUTH, until_ms=NOW + 1, model=None, now_ms=NOW)
+    assert got["usageStats"]["p"]["errorCount"] == 1
+
+
+def test_failure_window_model_scope_only_for_scoped_words() -> None:
+    state = {"version": 1, "usageStats": {}}
+    rl = mark_failure_window(state, "p", lane=RATE, until_ms=NOW + 1000, model="m1", now_ms=NOW)
+    assert rl["usageStats"]["p"]["cooldownModel"] == "m1"
+    au = mark_failure_window(state, "p", lane=AUTH, until_ms=NOW + 1000, model="m1", now_ms=NOW)
+    assert "cooldownModel" not in au["usageStats"]["p"]
+    # another model failing while the window is active makes it profile-wide (as OpenClaw does)
+    wide = mark_failure_window(rl, "p", lane=RATE, until_ms=NOW + 1000, model="m2", now_ms=NOW + 1)
+    assert "cooldownModel" not in wide["usageStats"]["p"]
+
+
+def test_failure_window_rejects_words_openclaw_would_drop() -> None:
+    with pytest.raises(ValueError, match="quota"):
+        mark_failure_window(
+            {}, "p", lane=OpenClawLane("cooldown", "quota"), until_ms=1, model=None, now_ms=0
+        )
+
+
+def test_clamp_billing_is_anchored_and_idempotent() -> None:
+    state = {
+        "version": 1,
+        "usageStats": {
+            "long": {
+                "disabledUntil": NOW + 20 * H,
+                "disabledReason": "billing",
+                "lastFailureAt": NOW,
+                "x": 1,
+            },
+            "short": {"disabledUntil": NOW + H, "disabledReason": "billing", "lastFailureAt": NOW},
+            "perm": {
+                "disabledUntil": NOW + 20 * H,
+                "disabledReason": "auth_permanent",
+                "lastFailureAt": NOW,
+            },
+            "noanchor": {"disabledUntil": NOW + 20 * H, "disabledReason": "billing"},
+        },
+    }
+    once, changes = clamp_billing(state, cap_ms=2 * H)
+    assert [(c.profile, c.old_until_ms, c.new_until_ms) for c in changes] == [
+        ("long", NOW + 20 * H, NOW + 2 * H)
+    ]
+    assert once["usageStats"]["long"] == {
+        "disabledUntil": NOW + 2 * H,
+        "disabledReason": "billing",
+        "lastFailureAt": NOW,
+        "x": 1,
+    }
+    assert once["usageStats"]["perm"]["disabledUntil"] == NOW + 20 * H
+    twice, again = clamp_billing(once, cap_ms=2 * H)
+    assert again == [] and twice == once
+
+
+def test_insert_ordered_keeps_existing_places() -> None:
+    d = {"b": 1, "zz": 2, "d": 3}
+    assert list(insert_ordered(d, "c", 0, "abcd")) == ["b", "zz", "c", "d"]
+    assert list(insert_ordered(d, "d", 9, "abcd")) == ["b", "zz", "d"]
