@@ -34,9 +34,9 @@ from probed.config import Config, load_config
 from probed.durations import humanize
 from probed.errors import ProbedError
 from probed.logs import configure, get_logger
-from probed.model import Profile, Usage
+from probed.model import BYPASS_PROVIDERS, Profile, Usage, View
 from probed.notify import Notifier
-from probed.reasons import Reason
+from probed.reasons import Reason, from_openclaw
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
 from probed.scheduler import Key, ProbeScheduler, spread
 from probed.stores.base import Snapshot, Store
@@ -200,14 +200,14 @@ class Daemon:
                 at = self._jittered(base, window_s)
                 self._base[key] = base
                 items.append((key, at))
-                view = usage.view(profile.provider, to_ms(now), for_model=key.model)
+                recorded = usage.recorded()
                 log.info(
                     "probe_scheduled",
                     agent=key.agent,
                     profile=key.profile,
                     provider=profile.provider,
                     model=key.model,
-                    reason=view.reason,
+                    reason=recorded.reason if recorded else None,
                     until=iso(base),
                     at=iso(at),
                 )
@@ -218,21 +218,42 @@ class Daemon:
     def _wanted(
         self, snap: Snapshot, now: datetime
     ) -> dict[Key, tuple[datetime, float, Profile, Usage]]:
+        """Every profile with a recorded window (active, or expired but not yet cleared), and
+        when to probe it: see `_probe_time`."""
         out: dict[Key, tuple[datetime, float, Profile, Usage]] = {}
         for pid, profile in snap.profiles.items():
-            usage = snap.usage(pid)
-            view = usage.view(profile.provider, to_ms(now))
-            if view.usable or view.until_ms is None:
+            if profile.provider in BYPASS_PROVIDERS:
                 continue
-            key = Key(snap.agent, pid, view.model)
-            base = from_ms(view.until_ms)
-            floor = self._floor.get(key)
-            if floor is not None and floor > base:
-                base = floor
+            usage = snap.usage(pid)
+            recorded = usage.recorded()
+            if recorded is None or recorded.until_ms is None:
+                continue
+            key = Key(snap.agent, pid, recorded.model)
+            base = self._probe_time(key, recorded, usage)
             start = from_ms(usage.last_failure_at) if usage.last_failure_at else None
             window_s = max(0.0, (base - start).total_seconds()) if start else 0.0
             out[key] = (base, window_s, profile, usage)
         return out
+
+    def _probe_time(self, key: Key, recorded: View, usage: Usage) -> datetime:
+        """The earlier of the window's end and probed's own first probe after the failure
+        OpenClaw recorded (lastFailureAt + backoff base for its reason), so a 5-hour billing
+        window is probed after 10 minutes. Once probed has its own verdict for the key, that
+        verdict's next probe time rules: it already carries the provider's reset time as a floor,
+        and a shorter window OpenClaw keeps re-opening (its 30-second retry loop on a
+        misclassified error) must not bring the next probe forward. A `blocked` window is a
+        reset time the provider reported, so it is never probed early."""
+        window_end = from_ms(recorded.until_ms or 0)
+        floor = self._floor.get(key)
+        if floor is not None:
+            return floor
+        if recorded.state == "blocked" or usage.last_failure_at is None:
+            return window_end
+        reason = from_openclaw(recorded.reason) or Reason.UNKNOWN
+        first = from_ms(usage.last_failure_at) + timedelta(
+            seconds=self.config.backoff_for(reason).base
+        )
+        return min(window_end, first)
 
     def _jittered(self, base: datetime, window_s: float) -> datetime:
         p = self.config.probe
@@ -290,19 +311,18 @@ class Daemon:
             return
         profile = snap.profiles.get(key.profile)
         now = utcnow()
-        view = (
-            snap.usage(key.profile).view(profile.provider, to_ms(now), for_model=key.model)
-            if profile
-            else None
-        )
-        if view is None or view.usable or view.until_ms is None:
+        usage = snap.usage(key.profile) if profile else None
+        recorded = usage.recorded() if usage else None
+        if profile is None or usage is None or recorded is None or recorded.until_ms is None:
             self._cancel(key, why="cleared_elsewhere")
             return
-        floor = self._floor.get(key)
-        if from_ms(view.until_ms) > now + timedelta(seconds=1) or (floor and floor > now):
+        if self._probe_time(key, recorded, usage) > now + timedelta(seconds=1):
             await self._evaluate(store)  # the window moved on since the job was armed
             return
-        result = await probe_profile(self.ctx, store, key.profile, model=key.model)
+        # Due: the window has ended or probed's own schedule says so. The profile may already
+        # look usable to OpenClaw (an expired window), so the probe is forced; it is what
+        # clears the leftovers, or finds the failure before user traffic does.
+        result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         self.results.append(result)
         if self.opts.on_result is not None:
             self.opts.on_result(result)

@@ -213,6 +213,31 @@ class Usage:
         ends = [t for t in (self.blocked_until, self.cooldown_until, self.disabled_until) if t]
         return max(ends) if ends else None
 
+    def recorded(self) -> View | None:
+        """The lane that ends last, active or not; None when no window was ever recorded.
+
+        OpenClaw clears expired windows only in memory, so a store keeps them (and their reason)
+        until the next write: this is what the daemon recovers and what a probe must prove.
+        """
+        lanes = [
+            (until, order, state, reason, model)
+            for order, (until, state, reason, model) in enumerate(
+                (
+                    (self.cooldown_until, "cooldown", self.cooldown_reason, self._scoped_model()),
+                    (self.blocked_until, "blocked", self.blocked_reason, self.blocked_model),
+                    (self.disabled_until, "disabled", self.disabled_reason, None),
+                )
+            )
+            if until is not None
+        ]
+        if not lanes:
+            return None
+        until, _, state, reason, model = max(lanes)
+        return View(state, reason, until, model)  # type: ignore[arg-type]
+
+    def _scoped_model(self) -> str | None:
+        return self.cooldown_model if self.cooldown_reason in OPENCLAW_MODEL_SCOPED else None
+
     def view(self, provider: str, now_ms: int, for_model: str | None = None) -> View:
         """Which lane keeps the profile out now, if any (OpenClaw's isProfileInCooldown).
 
@@ -226,9 +251,7 @@ class Usage:
         if blocked and for_model and self.blocked_scope == "model" and self.blocked_model:
             blocked = self.blocked_model == for_model
         cooldown = self.cooldown_until is not None and now_ms < self.cooldown_until
-        scoped_model = (
-            self.cooldown_model if self.cooldown_reason in OPENCLAW_MODEL_SCOPED else None
-        )
+        scoped_model = self._scoped_model()
         if (
             cooldown
             and for_model

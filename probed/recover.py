@@ -230,12 +230,17 @@ async def probe_profile(
             if view.usable and not force:
                 return base
             async with ctx.limiter:
+                latest = usage.recorded()
+                recorded_reason = view.reason if not view.usable else None
+                if recorded_reason is None and latest is not None:
+                    recorded_reason = latest.reason
                 result, reload_needed = await _probe_locked(
                     ctx,
                     store,
                     profile_id,
                     model=model,
                     view=view,
+                    recorded_reason=recorded_reason,
                     cooldown_model=usage.cooldown_model or usage.blocked_model,
                 )
             _record(flight, key, result)
@@ -254,12 +259,16 @@ async def _probe_locked(
     *,
     model: str | None,
     view: View,
+    recorded_reason: str | None,
     cooldown_model: str | None,
 ) -> tuple[ProbeResult, bool]:
+    """Probe one profile under its provider's lock. `recorded_reason` is OpenClaw's word for the
+    latest window, active or expired-but-uncleared: it decides whether only a paid probe can
+    prove recovery (billing, quota)."""
     snap = await anyio.to_thread.run_sync(store.read)
     profile = snap.profiles[profile_id]
     provider = canonical(profile.provider)
-    recorded = from_openclaw(view.reason) if not view.usable else None
+    recorded = from_openclaw(recorded_reason)
     now = ctx.now()
     until_now = _dt(view.until_ms)
     base = ProbeResult(
