@@ -236,18 +236,22 @@ class Daemon:
         return out
 
     def _probe_time(self, key: Key, recorded: View, usage: Usage) -> datetime:
-        """The earlier of the window's end and probed's own first probe after the failure
-        OpenClaw recorded (lastFailureAt + backoff base for its reason), so a 5-hour billing
-        window is probed after 10 minutes. Once probed has its own verdict for the key, that
-        verdict's next probe time rules: it already carries the provider's reset time as a floor,
-        and a shorter window OpenClaw keeps re-opening (its 30-second retry loop on a
-        misclassified error) must not bring the next probe forward. A `blocked` window is a
-        reset time the provider reported, so it is never probed early."""
+        """When to probe a key. Normally the window's end. Once probed has its own verdict for
+        the key, that verdict's next probe time rules: it already carries the provider's reset
+        time as a floor, and a shorter window OpenClaw keeps re-opening (its 30-second retry loop
+        on a misclassified error) must not bring the next probe forward.
+
+        The one exception is OpenClaw's `disabled` lane (billing, auth_permanent): its windows
+        (5 to 24 hours) are exactly what outlives the top-up, and the profile stays disabled
+        until something probes it. There probed applies its own policy's first step, the earlier
+        of the window's end and lastFailureAt + backoff base, so a 5-hour billing window is
+        probed after 10 minutes. Cooldowns (rate limits, quota, overload) and `blocked` windows
+        carry a reset time and are never probed before it."""
         window_end = from_ms(recorded.until_ms or 0)
         floor = self._floor.get(key)
         if floor is not None:
             return floor
-        if recorded.state == "blocked" or usage.last_failure_at is None:
+        if recorded.state != "disabled" or usage.last_failure_at is None:
             return window_end
         reason = from_openclaw(recorded.reason) or Reason.UNKNOWN
         first = from_ms(usage.last_failure_at) + timedelta(

@@ -1,0 +1,475 @@
+"""The recovery loop in-process: a real Daemon, real OpenClaw-layout stores on disk, a real local
+provider server, the real scheduler and watcher. Only the clock's scale is shortened, through
+the configuration (backoff bases of a second or two), never by patching."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
+
+from probed.config import Config, load_config
+from probed.daemon import Daemon, DaemonOptions
+from probed.fakeprovider import FakeProvider, fingerprint
+from probed.notify import Notifier
+from probed.recover import ProbeResult
+from probed.scheduler import Key
+
+KEY_A = "sk-ant-api03-DAEMON-0001-aaaaaaaaaaaaaaaa"
+KEY_B = "sk-ant-api03-DAEMON-0002-bbbbbbbbbbbbbbbb"
+
+QUOTA_429 = (
+    '{"type":"error","error":{"type":"rate_limit_error",'
+    '"message":"usage limit for your 5-hour window reached"}}'
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # APScheduler 3 binds the asyncio loop
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    with FakeProvider() as server:
+        yield server
+
+
+def write_config(tmp: Path, base_url: str, *, extra: str = "", concurrency: int = 4) -> Path:
+    path = tmp / "probed.toml"
+    path.write_text(
+        f"""
+[daemon]
+log_level = "warning"
+log_format = "json"
+state_dir = "{tmp / "probed-state"}"
+lock_dir = "{tmp / "locks"}"
+
+[openclaw]
+state_dir = "{tmp / "openclaw"}"
+reload_command = []
+
+[probe]
+timeout = "3s"
+concurrency = {concurrency}
+jitter = "0%"
+jitter_max = "0s"
+
+[backoff.rate_limit]
+base = "1s"
+cap = "2s"
+
+[backoff.billing]
+base = "2s"
+cap = "2h"
+
+[providers.anthropic]
+api = "anthropic"
+base_url = "{base_url}"
+model = "claude-haiku-4-5"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def config_at(path: Path) -> Config:
+    return load_config(path, env={})
+
+
+class Run:
+    """A daemon running in the test's event loop, with what it did."""
+
+    def __init__(self, daemon: Daemon, results: list[ProbeResult]) -> None:
+        self.daemon = daemon
+        self.results = results
+
+    def probes(self, profile: str) -> list[ProbeResult]:
+        return [r for r in self.results if r.profile == profile]
+
+    async def until(self, cond: Callable[[], Any], what: str, timeout: float = 8.0) -> Any:
+        try:
+            with anyio.fail_after(timeout):
+                while not (got := cond()):
+                    await anyio.sleep(0.02)
+        except TimeoutError:
+            raise AssertionError(f"timed out waiting for {what}") from None
+        return got
+
+
+@asynccontextmanager
+async def running(config_path: Path, **opts: Any) -> AsyncIterator[Run]:
+    results: list[ProbeResult] = []
+    stop = anyio.Event()
+    options = DaemonOptions(
+        spread_s=opts.pop("spread_s", 0.2),
+        on_result=results.append,
+        stop=stop,
+        status_s=0.2,
+        **opts,
+    )
+    daemon = Daemon(
+        config_at(config_path), config_path=config_path, notifier=Notifier(env={}), options=options
+    )
+    codes: list[int] = []
+    async with anyio.create_task_group() as tg:
+
+        async def serve() -> None:
+            codes.append(await daemon.run())
+
+        tg.start_soon(serve)
+        with anyio.fail_after(5):
+            while not daemon.stores:  # the first scan is done
+                await anyio.sleep(0.01)
+        try:
+            yield Run(daemon, results)
+        finally:
+            stop.set()
+    assert codes == [0]
+
+
+def requests_for(fake: FakeProvider, key: str) -> int:
+    fp = fingerprint(key)
+    return sum(1 for r in fake.requests if r.credential_fingerprint == fp)
+
+
+def disabled(until_ms: int, last_failure_ms: int, reason: str = "billing") -> dict[str, Any]:
+    return {
+        "disabledUntil": until_ms,
+        "disabledReason": reason,
+        "errorCount": 1,
+        "failureCounts": {reason: 1},
+        "lastFailureAt": last_failure_ms,
+    }
+
+
+# ---- when a probe goes out -------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_long_billing_window_is_probed_after_backoff_base_not_at_its_end(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    t0 = now_ms()
+    store.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": disabled(t0 + 3_600_000, t0)},  # OpenClaw: 1 h
+    )
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: run.probes("anthropic:default"), "the early probe")
+    first = min(r.at for r in fake.requests)
+    assert 2.0 <= first - t0 / 1000 < 10  # lastFailureAt + billing base (2 s), not the 1 h
+    assert run.results[0].usable
+    assert not store.usage()["anthropic:default"].get("disabledUntil")
+
+
+@pytest.mark.anyio
+async def test_cooldown_is_never_probed_before_its_end(tmp_path: Path, fake: FakeProvider) -> None:
+    """A rate-limit window carries the provider's reset: even with lastFailureAt long past and
+    a 1 s backoff base, the probe waits for the window's end."""
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    t0 = now_ms()
+    until = t0 + 2500
+    state = cooldown(until)
+    state["lastFailureAt"] = t0 - 3_600_000
+    store.write({"anthropic:default": api_key("anthropic", KEY_A)}, {"anthropic:default": state})
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: requests_for(fake, KEY_A), "the probe")
+    first = min(r.at for r in fake.requests)
+    assert first * 1000 >= until
+    assert len(run.probes("anthropic:default")) == 1
+
+
+@pytest.mark.anyio
+async def test_window_that_ended_but_was_not_cleared_is_probed_at_start(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    t0 = now_ms()
+    store.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": cooldown(t0 - 60_000)},  # expired while nobody was looking
+    )
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: run.probes("anthropic:default"), "the catch-up probe", 4)
+        await run.until(
+            lambda: store.usage()["anthropic:default"].get("errorCount") == 0, "cleared"
+        )
+    assert run.results[0].outcome == "recovered"
+    assert store.usage()["anthropic:default"].get("cooldownUntil") is None
+
+
+@pytest.mark.anyio
+async def test_overdue_work_at_start_is_spread_not_fired_at_once(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    t0 = now_ms()
+    n = 6
+    keys = [f"sk-ant-api03-SPREAD-{i:04d}-aaaaaaaaaaaaaaaa" for i in range(n)]
+    store.write(
+        {f"anthropic:p{i}": api_key("anthropic", keys[i]) for i in range(n)},
+        {f"anthropic:p{i}": cooldown(t0 - 1000) for i in range(n)},
+    )
+    async with running(write_config(tmp_path, fake.base_url), spread_s=2.0) as run:
+        await run.until(lambda: len(run.results) == n, "every overdue profile probed")
+    first: dict[str | None, float] = {}
+    for req in sorted(fake.requests, key=lambda r: r.at):
+        first.setdefault(req.credential_fingerprint, req.at)
+    assert len(first) == n
+    assert max(first.values()) - min(first.values()) > 1.0  # over the 2 s window, not at once
+
+
+# ---- reacting to what OpenClaw writes --------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_window_openclaw_keeps_reopening_is_probed_once(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """OpenClaw's 30-second loop on a quota error wrapped as a rate limit: after one probe says
+    "quota, back in an hour", the re-opened short windows do not bring the probe forward."""
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    profiles = {"anthropic:default": api_key("anthropic", KEY_A)}
+    store.write(profiles, {"anthropic:default": cooldown(now_ms() + 500)})
+    fake.respond(
+        credential=KEY_A,
+        status=429,
+        body=QUOTA_429,
+        headers={"retry-after": "3600", "anthropic-ratelimit-unified-status": "rejected"},
+    )
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: run.probes("anthropic:default"), "the first probe")
+        first = run.probes("anthropic:default")[0]
+        assert first.failure is not None and str(first.failure.reason) == "quota"
+        sent = len(fake.requests)
+        for _ in range(4):  # OpenClaw re-opens a 1-second window, again and again
+            store.write(profiles, {"anthropic:default": cooldown(now_ms() + 600)})
+            await anyio.sleep(0.9)
+        assert len(run.probes("anthropic:default")) == 1
+        assert len(fake.requests) == sent
+        nxt = run.daemon.sched.deadline(Key("main", "anthropic:default"))
+        assert nxt is not None and (nxt - datetime.now(UTC)).total_seconds() > 3000
+
+
+@pytest.mark.anyio
+async def test_failure_extends_the_window_and_rearms_for_it(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    store.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": cooldown(now_ms() + 300)},
+    )
+    fake.respond(credential=KEY_A, status=429, headers={"retry-after": "30"})
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: run.probes("anthropic:default"), "the probe")
+        usage = await run.until(
+            lambda: (
+                store.usage()["anthropic:default"].get("cooldownUntil", 0) > now_ms() + 20_000
+                and store.usage()["anthropic:default"]
+            ),
+            "the extended window",
+        )
+        key = Key("main", "anthropic:default")
+        armed = run.daemon.sched.deadline(key)
+        assert armed is not None
+        assert armed.timestamp() * 1000 >= usage["cooldownUntil"] - 1000
+        assert usage["cooldownReason"] == "rate_limit"
+
+
+@pytest.mark.anyio
+async def test_profile_cleared_elsewhere_loses_its_job(tmp_path: Path, fake: FakeProvider) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    profiles = {"anthropic:default": api_key("anthropic", KEY_A)}
+    store.write(profiles, {"anthropic:default": cooldown(now_ms() + 4000)})
+    key = Key("main", "anthropic:default")
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: key in run.daemon.sched.scheduled(), "the job")
+        store.write(profiles, {"anthropic:default": {"lastUsed": now_ms()}})  # OpenClaw's success
+        await run.until(lambda: key not in run.daemon.sched.scheduled(), "the job cancelled", 3)
+        await anyio.sleep(4.5)  # past the old deadline
+    assert run.results == []
+    assert requests_for(fake, KEY_A) == 0
+
+
+@pytest.mark.anyio
+async def test_state_file_deleted_then_recreated_keeps_working(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    profiles = {"anthropic:default": api_key("anthropic", KEY_A)}
+    store.write(profiles, {"anthropic:default": cooldown(now_ms() + 60_000)})
+    key = Key("main", "anthropic:default")
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: key in run.daemon.sched.scheduled(), "the job")
+        (store.agent_dir / "auth-state.json").unlink()
+        await run.until(lambda: key not in run.daemon.sched.scheduled(), "nothing to probe", 3)
+        store.write(profiles, {"anthropic:default": cooldown(now_ms() + 800)})
+        await run.until(lambda: run.probes("anthropic:default"), "the probe after re-creation")
+    assert run.results[0].usable
+
+
+@pytest.mark.anyio
+async def test_agent_added_at_run_time_is_picked_up(tmp_path: Path, fake: FakeProvider) -> None:
+    AgentStore(tmp_path / "openclaw", "main", "B").write(
+        {"anthropic:default": api_key("anthropic", KEY_A)}, {}
+    )
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await anyio.sleep(0.3)
+        late = AgentStore(tmp_path / "openclaw", "late", "C")
+        late.write(
+            {"anthropic:late": api_key("anthropic", KEY_B)},
+            {"anthropic:late": cooldown(now_ms() + 500)},
+        )
+        await run.until(lambda: run.probes("anthropic:late"), "the new agent's probe")
+        await run.until(lambda: late.usage()["anthropic:late"].get("errorCount") == 0, "cleared")
+    assert run.results[0].agent == "late"
+    assert requests_for(fake, KEY_A) == 0
+
+
+@pytest.mark.anyio
+async def test_stale_billing_window_is_clamped_at_start_and_on_change(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    t0 = now_ms()
+    profiles = {
+        "anthropic:default": api_key("anthropic", KEY_A),
+        "anthropic:second": api_key("anthropic", KEY_B),
+    }
+    fake.respond(
+        status=402,
+        body='{"type":"error","error":{"type":"billing_error",'
+        '"message":"Your credit balance is too low to access the Anthropic API."}}',
+    )
+    store.write(profiles, {"anthropic:default": disabled(t0 + 86_400_000, t0 - 1000)})
+    config = write_config(tmp_path, fake.base_url).read_text(encoding="utf-8")
+    config = config.replace('base = "2s"', 'base = "1h"')  # no probe during the test
+    (tmp_path / "probed.toml").write_text(config, encoding="utf-8")
+    cap_ms = 2 * 3_600_000
+    async with running(tmp_path / "probed.toml") as run:
+        await run.until(
+            lambda: store.usage()["anthropic:default"]["disabledUntil"] == t0 - 1000 + cap_ms,
+            "clamped at start",
+        )
+        usage = store.usage()
+        usage["anthropic:second"] = disabled(t0 + 5 * 86_400_000, t0)
+        store.write(profiles, usage)
+        await run.until(
+            lambda: store.usage()["anthropic:second"]["disabledUntil"] == t0 + cap_ms,
+            "clamped on change",
+        )
+    assert run.results == []
+
+
+# ---- load and faults -------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_many_profiles_expiring_together_respect_concurrency(tmp_path: Path) -> None:
+    n, limit = 40, 3
+    keys = [f"sk-ant-api03-MANY-{i:04d}-aaaaaaaaaaaaaaaa" for i in range(n)]
+    with FakeProvider(delay=0.15) as fake:
+        for i, agent in enumerate(("a", "b")):
+            half = range(i * n // 2, (i + 1) * n // 2)
+            AgentStore(tmp_path / "openclaw", agent, "B").write(
+                {f"anthropic:p{j}": api_key("anthropic", keys[j]) for j in half},
+                {f"anthropic:p{j}": cooldown(now_ms() + 700) for j in half},
+            )
+        path = write_config(tmp_path, fake.base_url, concurrency=limit)
+        async with running(path) as run:
+            progress = run.daemon.sched.progress
+            await run.until(lambda: len(run.results) == n, "every probe", 20)
+            assert run.daemon.sched.progress > progress  # the watchdog's measure moved
+        spans = sorted((r.at, r.at + 0.15) for r in fake.requests)
+    in_flight = max(sum(1 for s, e in spans if s <= at < e) for at, _ in spans)
+    assert in_flight <= limit
+    assert all(r.usable for r in run.results)
+    assert len({(r.agent, r.profile) for r in run.results}) == n
+
+
+@pytest.mark.anyio
+async def test_sigterm_during_a_hanging_probe_stops_in_bounded_time(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    store.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": cooldown(now_ms() + 200)},
+    )
+    fake.hang(credential=KEY_A)
+    path = write_config(tmp_path, fake.base_url).read_text(encoding="utf-8")
+    (tmp_path / "probed.toml").write_text(path.replace('"3s"', '"60s"'), encoding="utf-8")
+    async with running(tmp_path / "probed.toml", stop_timeout=1.0) as run:
+        await run.until(lambda: run.daemon.sched.running(), "the hanging probe")
+        started = time.monotonic()
+        os.kill(os.getpid(), signal.SIGTERM)
+        with anyio.fail_after(5):
+            await run.daemon._stop.wait()
+    assert time.monotonic() - started < 4  # stop_timeout 1 s, not the 60 s probe timeout
+    state = store.usage()["anthropic:default"]
+    assert state["cooldownUntil"] > 0  # nothing half-written: the window is still there
+    json.dumps(state)
+
+
+@pytest.mark.anyio
+async def test_sighup_storm_reloads_and_loses_no_schedule(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    store = AgentStore(tmp_path / "openclaw", "main", "B")
+    profiles = {
+        "anthropic:default": api_key("anthropic", KEY_A),
+        "anthropic:second": api_key("anthropic", KEY_B),
+    }
+    store.write(
+        profiles,
+        {
+            "anthropic:default": cooldown(now_ms() + 60_000),
+            "anthropic:second": cooldown(now_ms() + 2_500),
+        },
+    )
+    path = write_config(tmp_path, fake.base_url)
+    async with running(path) as run:
+        keys = {Key("main", "anthropic:default"), Key("main", "anthropic:second")}
+        await run.until(lambda: run.daemon.sched.scheduled() >= keys, "both jobs")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("concurrency = 4", "concurrency = 2"),
+            encoding="utf-8",
+        )
+        for _ in range(50):
+            os.kill(os.getpid(), signal.SIGHUP)
+            await anyio.sleep(0.005)
+        await run.until(lambda: run.daemon.config.probe.concurrency == 2, "the new config")
+        assert run.daemon.sched.scheduled() >= keys  # nothing lost while reloading
+        await run.until(lambda: run.probes("anthropic:second"), "the short window's probe")
+        assert Key("main", "anthropic:default") in run.daemon.sched.scheduled()
+    assert len(run.probes("anthropic:second")) == 1
+
+
+@pytest.mark.anyio
+async def test_bad_config_on_sighup_keeps_the_old_one(tmp_path: Path, fake: FakeProvider) -> None:
+    AgentStore(tmp_path / "openclaw", "main", "B").write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": cooldown(now_ms() + 60_000)},
+    )
+    path = write_config(tmp_path, fake.base_url)
+    async with running(path) as run:
+        before = run.daemon.config
+        path.write_text("[probe]\nconcurrency = 'many'\n", encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGHUP)
+        await anyio.sleep(0.5)
+        assert run.daemon.config is before
+        assert Key("main", "anthropic:default") in run.daemon.sched.scheduled()
