@@ -34,7 +34,7 @@ from probed.config import Config, load_config
 from probed.durations import humanize
 from probed.errors import ProbedError
 from probed.logs import configure, get_logger
-from probed.model import BYPASS_PROVIDERS, Profile, Usage, View
+from probed.model import BYPASS_PROVIDERS, Credential, Profile, Usage, View
 from probed.notify import Notifier
 from probed.reasons import Reason, from_openclaw
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
@@ -79,6 +79,7 @@ class Daemon:
         self.results: list[ProbeResult] = []
         self._base: dict[Key, datetime] = {}  # the un-jittered deadline each key is armed for
         self._floor: dict[Key, datetime] = {}  # no probe before this (the last verdict)
+        self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
         self._unreadable: dict[str, str] = {}
         self._clients: list[httpx.AsyncClient] = []
         self._eval_lock = anyio.Lock()
@@ -166,6 +167,7 @@ class Daemon:
             for key in [k for k in self.sched.scheduled() if k.agent == gone]:
                 self._cancel(key, why="agent_removed")
         self.stores = stores
+        self._credentials = {k: v for k, v in self._credentials.items() if k[0] in stores}
 
     async def scan(self, *, initial: bool = False) -> None:
         """Rediscover every store and evaluate each one."""
@@ -224,11 +226,28 @@ class Daemon:
         for pid, profile in snap.profiles.items():
             if profile.provider in BYPASS_PROVIDERS:
                 continue
+            before = self._credentials.get((snap.agent, pid))
+            self._credentials[(snap.agent, pid)] = profile.credential
             usage = snap.usage(pid)
             recorded = usage.recorded()
             if recorded is None or recorded.until_ms is None:
                 continue
             key = Key(snap.agent, pid, recorded.model)
+            if (
+                before is not None
+                and before != profile.credential
+                and from_openclaw(recorded.reason) in (Reason.AUTH, Reason.AUTH_PERMANENT)
+            ):
+                # Someone re-authenticated (a new key, `openclaw models auth login`): that is
+                # what fixes an auth failure, so probe now instead of waiting out the window.
+                self._floor[key] = now
+                log.info(
+                    "credential_changed",
+                    agent=snap.agent,
+                    profile=pid,
+                    provider=profile.provider,
+                    reason=recorded.reason,
+                )
             base = self._probe_time(key, recorded, usage)
             start = from_ms(usage.last_failure_at) if usage.last_failure_at else None
             window_s = max(0.0, (base - start).total_seconds()) if start else 0.0

@@ -265,6 +265,41 @@ async def test_window_openclaw_keeps_reopening_is_probed_once(
 
 
 @pytest.mark.anyio
+async def test_new_credential_in_an_auth_window_is_probed_at_once(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """A re-auth is what fixes an auth failure: the new key is probed without waiting out the
+    hour OpenClaw gave the old one. A usable profile's new key costs nothing."""
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    t0 = now_ms()
+    window = cooldown(t0 + 3_600_000, reason="auth")
+    window["lastFailureAt"] = t0
+    store.write(
+        {
+            "anthropic:default": api_key("anthropic", KEY_A),
+            "anthropic:other": api_key("anthropic", "sk-ant-api03-DAEMON-0003-cccc"),
+        },
+        {"anthropic:default": window},
+    )
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await anyio.sleep(0.5)
+        assert run.results == []
+        store.write(
+            {
+                "anthropic:default": api_key("anthropic", KEY_B),
+                "anthropic:other": api_key("anthropic", "sk-ant-api03-DAEMON-0004-dddd"),
+            },
+            {"anthropic:default": window},
+        )
+        await run.until(lambda: run.probes("anthropic:default"), "the probe of the new key", 4)
+        await run.until(
+            lambda: store.usage()["anthropic:default"].get("errorCount") == 0, "cleared"
+        )
+    assert requests_for(fake, KEY_A) == 0 and requests_for(fake, KEY_B) >= 1
+    assert run.probes("anthropic:other") == []
+
+
+@pytest.mark.anyio
 async def test_failure_extends_the_window_and_rearms_for_it(
     tmp_path: Path, fake: FakeProvider
 ) -> None:
