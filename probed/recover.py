@@ -435,10 +435,7 @@ async def _apply_ladder_failure(
         ctx.ledger.set_next(result.agent, profile_id, None, nxt)
         log.info(
             "probe_failed",
-            agent=result.agent,
-            profile=profile_id,
-            provider=result.provider,
-            model=result.model,
+            **_who(result),
             reason=str(failure.reason),
             until=iso(until_now),
             budget_exhausted=True,
@@ -474,19 +471,13 @@ async def _apply_success(
     ctx.ledger.record_probe(result.agent, profile_id, None, at=now, result="ok", next_probe_at=None)
     log.info(
         "probe_succeeded",
-        agent=result.agent,
-        profile=profile_id,
-        provider=result.provider,
-        model=result.model,
+        **_who(result),
         paid=result.paid,
     )
     if changed:
         log.info(
             "state_cleared",
-            agent=result.agent,
-            profile=profile_id,
-            provider=result.provider,
-            model=result.model,
+            **_who(result),
         )
     return replace(result, outcome="recovered", failure=None, until=None, next_probe_at=None)
 
@@ -538,14 +529,7 @@ async def _apply_failure(
     ctx.ledger.record_probe(
         result.agent, profile_id, None, at=now, result=str(failure.reason), next_probe_at=written
     )
-    fields = {
-        "agent": result.agent,
-        "profile": profile_id,
-        "provider": result.provider,
-        "model": result.model,
-        "reason": str(failure.reason),
-        "until": iso(written),
-    }
+    fields = {**_who(result), "reason": str(failure.reason), "until": iso(written)}
     log.info("probe_failed", **fields, status=failure.status, message=failure.message)
     log.info("backoff_extended", **fields)
     return replace(
@@ -588,10 +572,7 @@ async def _model_failure(
     )
     log.info(
         "probe_failed",
-        agent=result.agent,
-        profile=profile_id,
-        provider=result.provider,
-        model=result.model,
+        **_who(result),
         reason=str(failure.reason),
         until=iso(until),
         scoped_to_model=True,
@@ -617,10 +598,7 @@ async def _hold(
     )
     log.info(
         "probe_failed",
-        agent=result.agent,
-        profile=profile_id,
-        provider=result.provider,
-        model=result.model,
+        **_who(result),
         reason=str(failure.reason),
         until=iso(result.until),
         message=failure.message,
@@ -639,6 +617,16 @@ async def _current_until(ctx: ProbeContext, store: Store, profile_id: str) -> da
 
 # --------------------------------------------------------------------------------------------
 # Shared results (the single-flight results file)
+
+
+def _who(result: ProbeResult) -> dict[str, Any]:
+    """The fields every probe event carries, so `journalctl` filters work on all of them."""
+    return {
+        "agent": result.agent,
+        "profile": result.profile,
+        "provider": result.provider,
+        "model": result.model,
+    }
 
 
 def _record(flight: Flight, key: str, result: ProbeResult) -> None:
