@@ -46,6 +46,24 @@ from probed.watch import watch_roots, watch_state
 log = get_logger()
 
 OnResult = Callable[[ProbeResult], Any]
+Signature = tuple[tuple[int, int, int] | None, ...]
+
+
+def signature(store: Store) -> Signature:
+    """Each watched file's (inode, size, mtime), None where it is missing.
+
+    SQLite opens the WAL read-write even for a read-only connection, so each of our own reads
+    shows up as a "modified" event on it; without this check every read would trigger another
+    and the daemon would spin. A write by anyone moves a size, an mtime or an inode."""
+    out: list[tuple[int, int, int] | None] = []
+    for path in store.watch_paths():
+        try:
+            st = path.stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 @dataclass
@@ -80,6 +98,7 @@ class Daemon:
         self._base: dict[Key, datetime] = {}  # the un-jittered deadline each key is armed for
         self._floor: dict[Key, datetime] = {}  # no probe before this (the last verdict)
         self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
+        self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
         self._clients: list[httpx.AsyncClient] = []
         self._eval_lock = anyio.Lock()
@@ -167,6 +186,7 @@ class Daemon:
             for key in [k for k in self.sched.scheduled() if k.agent == gone]:
                 self._cancel(key, why="agent_removed")
         self.stores = stores
+        self._seen = {k: v for k, v in self._seen.items() if k in stores}
         self._credentials = {k: v for k, v in self._credentials.items() if k[0] in stores}
 
     async def scan(self, *, initial: bool = False) -> None:
@@ -183,6 +203,7 @@ class Daemon:
         """Make the schedule match one store. Returns what it would arm when `arm` is False."""
         async with self._eval_lock:
             self._clamp(store)
+            self._seen[store.agent] = signature(store)
             try:
                 snap = await anyio.to_thread.run_sync(store.read)
             except ProbedError as exc:
@@ -376,7 +397,8 @@ class Daemon:
             await self.scan()
             return
         for store in affected.values():
-            await self._evaluate(store)
+            if signature(store) != self._seen.get(store.agent):
+                await self._evaluate(store)
 
     def _owner(self, path: Path) -> Store | None:
         for store in self.stores.values():

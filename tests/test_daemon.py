@@ -410,6 +410,35 @@ async def test_stale_billing_window_is_clamped_at_start_and_on_change(
     assert run.results == []
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("era", ["B", "C"])
+async def test_own_reads_do_not_wake_the_daemon(
+    era: str, tmp_path: Path, fake: FakeProvider
+) -> None:
+    """SQLite opens its WAL read-write even for a read-only connection, so each read shows up
+    as a change; the daemon must not take its own reads for OpenClaw's writes and spin."""
+    store = AgentStore(tmp_path / "openclaw", "main", era)
+    profiles = {"anthropic:default": api_key("anthropic", KEY_A)}
+    store.write(profiles, {"anthropic:default": cooldown(now_ms() + 3_600_000)})
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        passes: list[str] = []
+        evaluate = run.daemon._evaluate
+
+        async def counted(s: Any, **kw: Any) -> Any:
+            passes.append(s.agent)
+            return await evaluate(s, **kw)
+
+        run.daemon._evaluate = counted  # type: ignore[method-assign]
+        await anyio.sleep(0.3)
+        passes.clear()
+        await anyio.sleep(2.0)
+        assert passes == []  # idle: not one pass in 2 s
+        store.write(profiles, {"anthropic:default": cooldown(now_ms() + 7_200_000)})
+        await run.until(lambda: passes, "a pass for OpenClaw's write")
+        await anyio.sleep(1.0)
+        assert len(passes) <= 2  # the write, not a loop
+
+
 # ---- load and faults -------------------------------------------------------------------------
 
 
