@@ -228,6 +228,10 @@ def run_scenario(sc: Scenario, scale: float, *, timeout_s: float | None = None) 
             limit = timeout_s if timeout_s is not None else 3 * 86400 / scale + 10
             detect = _wait_usable(db, traffic.policy, limit)
             traffic.done.set()
+            if detect is not None:
+                # OpenClaw may see the profile usable because its window lapsed, a moment before
+                # probed's own (jittered) probe confirms it: that probe is part of the cost.
+                _wait_cleared(logs, r_abs, grace=2.0)
             time.sleep(0.05)
         finally:
             if traffic is not None:
@@ -235,7 +239,9 @@ def run_scenario(sc: Scenario, scale: float, *, timeout_s: float | None = None) 
             stop(proc)
             logs.join()
         requests = list(fake.requests)
-    until_detect = [q for q in requests if detect is None or q.at <= detect + 0.001]
+    confirmed = [ts(e) for e in logs.of("state_cleared") if ts(e) >= r_abs]
+    counted_to = max(detect, confirmed[0]) if detect is not None and confirmed else detect
+    until_detect = [q for q in requests if counted_to is None or q.at <= counted_to + 0.001]
     probes = [q for q in until_detect if not _is_traffic(q)]
     started_ev = logs.of("probe_started")
     early = 0
@@ -293,6 +299,14 @@ def _install(fake: FakeProvider, ph: Any, t0: float, scale: float) -> None:
         headers=headers,
         until=end,
     )
+
+
+def _wait_cleared(logs: LogReader, since: float, grace: float) -> None:
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        if any(ts(e) >= since for e in logs.of("state_cleared")):
+            return
+        time.sleep(0.005)
 
 
 def _wait_usable(db: AgentDb, policy: OpenClawPolicy, limit: float) -> float | None:

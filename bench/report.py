@@ -148,9 +148,26 @@ def write(
                 if s.latency_max_s != s.latency_s:
                     lat += f" (max {human(s.latency_max_s)})"
                 a(
-                    f"| | {s.system} | {lat} | {s.paid_probes:g} | {s.free_probes:g} | "
-                    f"{s.failed_user:g} |"
+                    f"| | {s.system} | {lat} | {_count(s.paid_probes)} | "
+                    f"{_count(s.free_probes)} | {_count(s.failed_user)} |"
                 )
+    a("")
+    a(
+        "**Reading it.** A latency of 0 s means the window had already lapsed when the provider "
+        "recovered, so OpenClaw's state let traffic through at once; the price is in the last "
+        "column, since every lapsed window sends the next job into the outage. probed keeps the "
+        "profile out of rotation until a probe proves it back (one failed job per outage: the "
+        "one that found it) and pays for that with a latency bounded by its backoff step: for "
+        "billing 10 min doubling to the 2 h cap (`[backoff.billing]`), so a top-up at an "
+        "unannounced time is seen within one step, on average half of one. Where the provider "
+        "states its reset (rate limit, quota), probed is there within the jitter "
+        "(`min(10 % of the window, 30 s)`). The fake provider fails every request of a dead key, "
+        "its free model list included, so probed's failed probes stop at the free check; "
+        "against a provider whose model list still answers during a billing outage each of them "
+        "would be a one-token paid probe (at the 2 h cap, 12 a day; `[probe] daily_budget` "
+        "bounds it). LiteLLM's fractional counts are means over the 30 phases of its 300 s "
+        "health-check timer."
+    )
     a("")
     a(f"![recovery latency per scenario]({png.name})")
     a("")
@@ -310,3 +327,8 @@ def _scaling(rows: Sequence[ScaleResult]) -> str:
 
 def _unused(_: Any) -> None:
     return None
+
+
+def _count(x: float) -> str:
+    """Whole numbers as such; a mean to one decimal."""
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
