@@ -166,7 +166,8 @@ def write(
         "against a provider whose model list still answers during a billing outage each of them "
         "would be a one-token paid probe (at the 2 h cap, 12 a day; `[probe] daily_budget` "
         "bounds it). LiteLLM's fractional counts are means over the 30 phases of its 300 s "
-        "health-check timer."
+        'health-check timer. A probe "before its window" is the immediate probe of a credential '
+        "replaced in the store while its auth window was open (the token scenario)."
     )
     a("")
     a(f"![recovery latency per scenario]({png.name})")

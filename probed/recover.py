@@ -47,7 +47,7 @@ from probed.probes.endpoints import (
 from probed.probes.endpoints import resolve as resolve_endpoint
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
-from probed.reasons import Reason, from_openclaw
+from probed.reasons import Reason, from_openclaw, openclaw_lane
 from probed.reload import run_reload_command
 from probed.singleflight import Flight, SingleFlight
 from probed.stores.base import Store
@@ -268,7 +268,7 @@ async def _probe_locked(
     snap = await anyio.to_thread.run_sync(store.read)
     profile = snap.profiles[profile_id]
     provider = canonical(profile.provider)
-    recorded = from_openclaw(recorded_reason)
+    recorded = _refine(ctx, store.agent, profile_id, model, from_openclaw(recorded_reason))
     now = ctx.now()
     until_now = _dt(view.until_ms)
     base = ProbeResult(
@@ -617,6 +617,27 @@ async def _current_until(ctx: ProbeContext, store: Store, profile_id: str) -> da
 
 # --------------------------------------------------------------------------------------------
 # Shared results (the single-flight results file)
+
+
+def _refine(
+    ctx: ProbeContext, agent: str, profile_id: str, model: str | None, recorded: Reason | None
+) -> Reason | None:
+    """OpenClaw has no word for quota: it records one as `rate_limit`. When probed's own last
+    verdict for the profile says quota and OpenClaw's word is the one quota is written as, the
+    verdict stands, so the recovery is proved by a paid probe (a free model list answers while a
+    quota is exhausted)."""
+    if recorded is None:
+        return None
+    for key_model in dict.fromkeys((model, None)):
+        own = ctx.ledger.get(agent, profile_id, key_model)
+        word = own.last_result if own is not None else None
+        if word is None or word == "ok":
+            continue
+        mine = from_openclaw(word)
+        if mine is not None and mine != recorded and openclaw_lane(mine).word == str(recorded):
+            return mine
+        return recorded
+    return recorded
 
 
 def _who(result: ProbeResult) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -171,3 +173,31 @@ def test_missing_or_expired_credentials_are_reported_and_not_probed(tmp_path: Pa
     assert expired.failure.action.startswith("log in again")
     assert read_usage(tmp_path / "oc", "anthropic:me").get("cooldownReason") == "auth"
     assert KEY_A not in repr(expired)
+
+
+def test_quota_recorded_by_openclaw_as_rate_limit_needs_a_paid_probe(tmp_path: Path) -> None:
+    """OpenClaw writes probed's quota verdict as `rate_limit`; a free model list answers while a
+    quota is exhausted, so only a paid probe may clear it."""
+    now = int(time.time() * 1000)
+    usage = {
+        "cooldownUntil": now - 1000,
+        "cooldownReason": "rate_limit",
+        "errorCount": 1,
+        "failureCounts": {"rate_limit": 1},
+        "lastFailureAt": now - 60_000,
+    }
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": usage})
+    Ledger(tmp_path / "state").record_probe(
+        "main", "anthropic:default", None, at=datetime.now(UTC), result="quota", next_probe_at=None
+    )
+    with FakeProvider() as fake:
+        fake.respond(
+            kind="paid",
+            status=429,
+            headers={"anthropic-ratelimit-unified-status": "rejected", "retry-after": "3600"},
+        )
+        r = _run(tmp_path, fake, force=True)
+        assert fake.counts().paid == 1
+    assert r.outcome == "failed" and r.failure is not None
+    assert str(r.failure.reason) == "quota"
+    assert read_usage(tmp_path / "oc", "anthropic:default")["cooldownUntil"] > now + 3_000_000
