@@ -199,8 +199,13 @@ class Daemon:
             items = spread(items, now=utcnow(), window_s=self.opts.spread_s)
         self.sched.schedule_many(items)
 
-    async def _evaluate(self, store: Store, *, arm: bool = True) -> list[tuple[Key, datetime]]:
-        """Make the schedule match one store. Returns what it would arm when `arm` is False."""
+    async def _evaluate(
+        self, store: Store, *, arm: bool = True, finished: Key | None = None
+    ) -> list[tuple[Key, datetime]]:
+        """Make the schedule match one store. Returns what it would arm when `arm` is False.
+
+        A key whose probe is running is left alone: its own run re-evaluates the store when it
+        ends (passing itself as `finished`), and only then is its next deadline known."""
         async with self._eval_lock:
             self._clamp(store)
             self._seen[store.agent] = signature(store)
@@ -217,8 +222,9 @@ class Daemon:
                     self._cancel(key, why="usable")
             items: list[tuple[Key, datetime]] = []
             for key, (base, window_s, profile, usage) in wanted.items():
-                armed = key in self.sched.scheduled() or key in self.sched.running()
-                if armed and self._base.get(key) == base:
+                if key != finished and self.sched.is_running(key):
+                    continue
+                if self.sched.is_scheduled(key) and self._base.get(key) == base:
                     continue
                 at = self._jittered(base, window_s)
                 self._base[key] = base
@@ -361,12 +367,18 @@ class Daemon:
             self._cancel(key, why="cleared_elsewhere")
             return
         if self._probe_time(key, recorded, usage) > now + timedelta(seconds=1):
-            await self._evaluate(store)  # the window moved on since the job was armed
+            await self._evaluate(store, finished=key)  # the window moved on since it was armed
             return
         # Due: the window has ended or probed's own schedule says so. The profile may already
         # look usable to OpenClaw (an expired window), so the probe is forced; it is what
         # clears the leftovers, or finds the failure before user traffic does.
-        result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
+        try:
+            result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
+        except ProbedError as exc:  # the store turned unreadable, or the profile vanished
+            self._note_unreadable(store.agent, str(exc))
+            self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
+            await self._evaluate(store, finished=key)
+            return
         self.results.append(result)
         if self.opts.on_result is not None:
             self.opts.on_result(result)
@@ -376,7 +388,7 @@ class Daemon:
             self._floor[key] = result.next_probe_at
         elif result.outcome == "skipped":
             self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
-        await self._evaluate(store)
+        await self._evaluate(store, finished=key)
 
     # ---- watching, reloading, status ------------------------------------------------------
 

@@ -183,6 +183,12 @@ class ProbeScheduler:
         """Every key with a deadline (armed or waiting for its run to end)."""
         return set(self._deadline) | set(self._pending)
 
+    def is_scheduled(self, key: Key) -> bool:
+        return key in self._deadline or key in self._pending
+
+    def is_running(self, key: Key) -> bool:
+        return key in self._running
+
     def running(self) -> set[Key]:
         return set(self._running)
 

@@ -326,6 +326,41 @@ async def test_failure_extends_the_window_and_rearms_for_it(
 
 
 @pytest.mark.anyio
+async def test_a_probe_in_flight_is_not_rearmed_by_other_passes(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """Store changes while a key is being probed (other profiles recovering) must not arm it
+    again: its own run decides its next deadline when it ends."""
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    profiles = {
+        "anthropic:default": api_key("anthropic", KEY_A),
+        "anthropic:second": api_key("anthropic", KEY_B),
+    }
+    store.write(
+        profiles,
+        {
+            "anthropic:default": cooldown(now_ms() + 300),
+            "anthropic:second": cooldown(now_ms() + 3_600_000),
+        },
+    )
+    fake.respond(credential=KEY_A, status=200, delay=1.5)
+    key = Key("main", "anthropic:default")
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: run.daemon.sched.is_running(key), "the slow probe")
+        usage = store.usage()
+        usage["anthropic:second"] = cooldown(now_ms() + 7_200_000)  # OpenClaw writes meanwhile
+        store.write(profiles, usage)
+        seen: list[bool] = []
+        while run.daemon.sched.is_running(key):
+            seen.append(run.daemon.sched.is_scheduled(key))
+            await anyio.sleep(0.02)
+        await run.until(lambda: run.probes("anthropic:default"), "the probe's result")
+        assert seen and not any(seen)
+        assert not run.daemon.sched.is_scheduled(key)  # recovered: nothing left to arm
+    assert len(run.probes("anthropic:default")) == 1
+
+
+@pytest.mark.anyio
 async def test_profile_cleared_elsewhere_loses_its_job(tmp_path: Path, fake: FakeProvider) -> None:
     store = AgentStore(tmp_path / "openclaw", "main", "B")
     profiles = {"anthropic:default": api_key("anthropic", KEY_A)}
