@@ -69,6 +69,7 @@ class Credential:
     token_ref: SecretRef | None = None
     access: str | None = field(default=None, repr=False)
     expires_ms: int | None = None  # token / oauth expiry, epoch ms
+    refreshable: bool = False  # an OAuth refresh token is stored (OpenClaw renews `access`)
 
     def __repr__(self) -> str:
         held = [
@@ -76,7 +77,10 @@ class Credential:
             for name in ("key", "key_ref", "token", "token_ref", "access")
             if getattr(self, name) is not None
         ]
-        return f"Credential(type={self.type!r}, holds={held}, expires_ms={self.expires_ms})"
+        return (
+            f"Credential(type={self.type!r}, holds={held}, expires_ms={self.expires_ms}, "
+            f"refreshable={self.refreshable})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,7 @@ class Profile:
             token_ref=_secret_ref(raw.get("tokenRef")),
             access=raw["access"] if isinstance(raw.get("access"), str) and raw["access"] else None,
             expires_ms=int(expires) if _finite_number(expires) else None,
+            refreshable=isinstance(raw.get("refresh"), str) and bool(raw["refresh"]),
         )
         email = raw.get("email")
         return cls(

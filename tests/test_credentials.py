@@ -48,6 +48,16 @@ def test_expired_oauth_is_auth_log_in_again_and_not_probed() -> None:
     assert isinstance(tok, CredentialProblem) and tok.failure.reason is Reason.AUTH
 
 
+def test_expired_oauth_with_a_refresh_token_is_reported_not_written() -> None:
+    """OpenClaw renews such a token itself on next use: recording an auth window for it would
+    shut a working profile out."""
+    raw = {"type": "oauth", "access": "acc", "refresh": "r-SECRET", "expires": NOW - 1}
+    p = resolve_secret(_p(raw), now_ms=NOW)
+    assert isinstance(p, CredentialProblem) and not p.write
+    assert p.failure.reason is Reason.AUTH and p.failure.action.startswith("log in again")
+    assert "r-SECRET" not in p.failure.message + p.failure.action
+
+
 def test_missing_credential_is_a_clear_failure() -> None:
     p = resolve_secret(_p({"type": "api_key"}), now_ms=NOW)
     assert isinstance(p, CredentialProblem) and p.write

@@ -92,3 +92,22 @@ def test_a_non_json_body() -> None:
         fake.respond(kind="paid", body="<html>oops</html>")
         r = _fault(fake.base_url + "/v1")
     assert "not JSON" in r.failure.message and not r.write
+
+
+def test_a_server_without_a_model_list_is_probed_with_one_token() -> None:
+    """A 404 on the free model list says nothing about the credential: it must neither fail the
+    profile nor clear it; the one-token generation decides."""
+    with FakeProvider() as fake:
+        fake.respond(kind="free", status=404, body='{"detail":"Not Found"}')
+        r = ladder(endpoint("openai", fake.base_url + "/v1", model="m"), KEY, need_paid=False)
+        assert fake.counts().free == 1 and fake.counts().paid == 1
+    assert r.ok and r.paid
+
+
+def test_a_server_without_a_model_list_still_reports_the_real_failure() -> None:
+    with FakeProvider() as fake:
+        fake.respond(kind="free", status=405, body="")
+        fake.respond(kind="paid", status=429, headers={"retry-after": "30"})
+        r = ladder(endpoint("openai", fake.base_url + "/v1", model="m"), KEY, need_paid=False)
+    assert not r.ok and r.write and r.failure is not None
+    assert str(r.failure.reason) == "rate_limit" and r.failure.retry_at is not None

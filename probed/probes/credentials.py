@@ -66,6 +66,19 @@ def resolve_secret(
     environ = os.environ if env is None else env
     where = f"profile {profile.id}"
     if cred.expires_ms is not None and cred.expires_ms <= now_ms and profile.type != "api_key":
+        if profile.type == "oauth" and cred.refreshable:
+            # OpenClaw renews it with the refresh token on next use; probed never touches
+            # secrets, so it cannot test the profile, and must not shut OpenClaw out of it.
+            return CredentialProblem(
+                _failure(
+                    Reason.AUTH,
+                    f"{where}: the OAuth access token has expired; OpenClaw renews it with the "
+                    "stored refresh token when the profile is next used",
+                    "log in again only if OpenClaw cannot renew it: openclaw models auth login "
+                    f"--provider {profile.provider}",
+                ),
+                write=False,
+            )
         what = "OAuth access token" if profile.type == "oauth" else "token"
         return CredentialProblem(
             _failure(

@@ -6,6 +6,11 @@ money, at no cost. Nothing free proves an account has money again, so a billing 
 is only ever cleared by a paid generation that succeeded. Paid probes are charged to the daily
 budget before they are sent; when it is spent the ladder stops and says so.
 
+A free endpoint the server does not have (404, 405 or 501 on a model list, as many
+OpenAI-compatible proxies answer) says nothing about the credential: it is skipped, and when no
+free check gave an answer the ladder goes on to the one-token generation, because a probe that
+proved nothing must not clear anything.
+
 The result also says whether a failure should be written into OpenClaw's state: an HTTP answer
 from the provider is evidence about the credential (written); a transport failure or a problem of
 probed's own (no model configured, a secret it cannot resolve) is not (reported only).
@@ -58,11 +63,16 @@ async def run_ladder(
 ) -> LadderResult:
     family = FAMILIES[endpoint.api]
     auth = family.headers(secret)
+    answered = False
     for check in endpoint.free_checks:
-        failure, write = await _free(client, endpoint, check, auth, timeout=timeout, now=now)
-        if failure is not None:
+        outcome = await _free(client, endpoint, check, auth, timeout=timeout, now=now)
+        if outcome is _ABSENT:
+            continue
+        answered = True
+        if isinstance(outcome, tuple):
+            failure, write = outcome
             return LadderResult(False, failure, paid=False, write=write, model=None)
-    if not need_paid:
+    if not need_paid and answered:
         return LadderResult(True, None, paid=False, write=False, model=None)
     chosen = model or endpoint.model
     if chosen is None:
@@ -105,6 +115,12 @@ async def run_ladder(
     return LadderResult(True, None, paid=True, write=False, model=chosen)
 
 
+# HTTP statuses that mean "no such endpoint here", not "this credential is refused".
+_ABSENT_STATUSES = frozenset({404, 405, 501})
+_ABSENT = "absent"
+_PASSED = "passed"
+
+
 async def _free(
     client: httpx.AsyncClient,
     endpoint: Endpoint,
@@ -113,21 +129,25 @@ async def _free(
     *,
     timeout: float,
     now: Callable[[], datetime],
-) -> tuple[Failure | None, bool]:
+) -> str | tuple[Failure, bool]:
+    """_PASSED, _ABSENT (the server has no such endpoint), or (failure, worth writing)."""
     headers = {k: v for k, v in auth.items() if k != "content-type"}
     try:
         resp = await send(client, "GET", endpoint.url(check.path), headers=headers, timeout=timeout)
+        if resp.status in _ABSENT_STATUSES:
+            return _ABSENT
         if resp.status >= 400:
             return _classify(endpoint, resp, now), True
         if check.kind == "models":
-            return None, False
+            return _PASSED
     except TransportError as exc:
         return classify_transport(exc.kind, exc.detail, now=now()), False
     try:
         data = resp.json()
     except TransportError:
-        return None, False  # an account endpoint we cannot read proves nothing either way
-    return _read_account(endpoint, check, data), True
+        return _ABSENT  # an account endpoint we cannot read proves nothing either way
+    failure = _read_account(endpoint, check, data)
+    return (failure, True) if failure is not None else _PASSED
 
 
 def _classify(endpoint: Endpoint, resp: Response, now: Callable[[], datetime]) -> Failure:
