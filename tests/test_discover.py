@@ -33,12 +33,22 @@ def test_every_era_side_by_side(tmp_path: Path) -> None:
 def test_shared_main_store_and_agents_without_own_db(tmp_path: Path) -> None:
     era_c_shared(tmp_path, {})
     era_c_agent(tmp_path, {}, agent="worker")
-    agent_dir(tmp_path, "helper")
+    agent_dir(tmp_path, "helper")  # 9.x: no database of its own, so no profiles of its own
     stores = {s.agent: s for s in discover(OpenClawConfig(state_dir=tmp_path))}
+    assert set(stores) == {"main", "worker"}  # main's profiles are not listed twice
     assert stores["main"].era is Era.SQLITE_SHARED
     assert stores["main"].location == tmp_path / "state" / "openclaw.sqlite"
     assert stores["worker"].era is Era.SQLITE_AGENT
-    assert stores["helper"].era is Era.SQLITE_SHARED
+    with pytest.raises(NotFound, match="agent helper"):
+        open_agent(tmp_path, "helper")
+
+
+def test_legacy_json_beside_a_9x_install_waits_for_doctor(tmp_path: Path) -> None:
+    era_c_shared(tmp_path, {})
+    era_b(tmp_path, {}, agent="old")
+    stores = {s.agent: s for s in discover(OpenClawConfig(state_dir=tmp_path))}
+    with pytest.raises(StoreError, match=r"auth-profiles\.json: a legacy JSON store.*doctor --fix"):
+        stores["old"].read()
 
 
 def test_sqlite_wins_over_leftover_json(tmp_path: Path) -> None:

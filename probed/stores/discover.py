@@ -6,8 +6,11 @@ The era comes from what is on disk, never from a version number:
   this; JSON files beside it are legacy import sources (and make 9.x fail closed until
   `openclaw doctor --fix` imports them), so they are ignored here.
 - the shared `<state>/state/openclaw.sqlite` with `authProfiles.store`/`authProfiles.state` rows
-  -> C-shared, for the main agent and for any agent that has no database of its own (9.x
-  relocates the main store there; an agent without its own database inherits it).
+  -> C-shared, for the main agent (9.x relocates the main store there). Its presence also says
+  the install is 9.x, where auth profiles are per agent and read from the agent's own database
+  only: another agent directory without one has no profiles of its own (it is not listed, so the
+  main agent's profiles are not shown twice), and one holding only legacy JSON files is reported
+  as waiting for `openclaw doctor --fix` (9.x fails closed on it).
 - `auth-profiles.json` (+ `auth-state.json`) -> A or B (JsonStore tells them apart per read).
 
 An agent directory with none of these has no auth profiles and is skipped; one with something
@@ -89,7 +92,16 @@ def _store_for(state_dir: Path, agent_id: str, *, shared: bool) -> Store | None:
     if own_db.exists():
         return SqliteStore(agent_id, adir, own_db)
     if shared:
-        return SqliteStore(agent_id, adir, shared_db_path(state_dir), shared=True)
+        if (adir / PROFILES_FILE).exists():
+            return BrokenStore(
+                agent_id,
+                adir,
+                adir / PROFILES_FILE,
+                f"{adir / PROFILES_FILE}: a legacy JSON store that this OpenClaw (2026.6.5 or "
+                "newer, which keeps auth profiles in SQLite) does not read until `openclaw "
+                "doctor --fix` imports it; left alone",
+            )
+        return None
     if (adir / PROFILES_FILE).exists():
         return JsonStore(agent_id, adir)
     if (adir / STATE_FILE).exists():
