@@ -8,7 +8,7 @@ import pytest
 from helpers.ocstate import agent_dir, era_a, era_b, era_c_agent, era_c_shared, real_sample_state
 
 from probed.config import OpenClawConfig
-from probed.errors import NotFound, StoreError
+from probed.errors import ConfigError, NotFound, StoreError
 from probed.stores.base import Era
 from probed.stores.discover import discover, open_agent
 
@@ -71,7 +71,7 @@ def test_state_file_without_profiles_is_returned_broken(tmp_path: Path) -> None:
 
 
 def test_missing_state_dir_and_agents(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="state directory does not exist"):
+    with pytest.raises(ConfigError, match="state directory does not exist"):
         discover(OpenClawConfig(state_dir=tmp_path / "nope"))
     with pytest.raises(NotFound, match="agent ghost"):
         open_agent(tmp_path, "ghost")

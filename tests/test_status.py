@@ -160,7 +160,7 @@ def test_missing_state_dir_is_one_sentence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = _status(capsys, "-c", str(_config(tmp_path, tmp_path / "none")))
-    assert code == 75 and out == ""
+    assert code == 78 and out == ""
     assert err.count("\n") == 1 and str(tmp_path / "none") in err
 
 

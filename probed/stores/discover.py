@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from probed.config import OpenClawConfig
-from probed.errors import NotFound, StoreError
+from probed.errors import ConfigError, NotFound, StoreError
 from probed.stores.base import Era, Mutator, Snapshot, Store
 from probed.stores.jsonstore import PROFILES_FILE, STATE_FILE, JsonStore
 from probed.stores.sqlitestore import AGENT_DB, SqliteStore, has_shared_rows, shared_db_path
@@ -41,12 +41,12 @@ def agent_dir(state_dir: Path, agent_id: str) -> Path:
 
 def discover(config: OpenClawConfig) -> list[Store]:
     """Every agent under <state>/agents/<id>/agent (filtered by config.agents), plus the shared
-    main-agent store, each with its era detected from disk. Raises StoreError naming the state
-    dir when it does not exist; an unreadable or unknown agent store is still returned (its
+    main-agent store, each with its era detected from disk. Raises ConfigError (exit 78) naming
+    the state dir when it does not exist; an unreadable or unknown agent store is still returned (its
     read() raises) so status can report it."""
     state_dir = config.state_dir.expanduser()
     if not state_dir.is_dir():
-        raise StoreError(
+        raise ConfigError(
             f"{state_dir}: the OpenClaw state directory does not exist (set [openclaw] "
             "state_dir or $OPENCLAW_STATE_DIR)"
         )
@@ -74,7 +74,10 @@ def open_agent(state_dir: Path, agent_id: str) -> Store:
     """The store of one agent, by id. NotFound names the agent when it has none."""
     state_dir = state_dir.expanduser()
     if not state_dir.is_dir():
-        raise StoreError(f"{state_dir}: the OpenClaw state directory does not exist")
+        raise ConfigError(
+            f"{state_dir}: the OpenClaw state directory does not exist (set [openclaw] "
+            "state_dir or $OPENCLAW_STATE_DIR)"
+        )
     store = _store_for(state_dir, agent_id, shared=has_shared_rows(shared_db_path(state_dir)))
     if store is None:
         where = agent_dir(state_dir, agent_id)
