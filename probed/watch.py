@@ -64,10 +64,17 @@ async def watch_state(
     """Call `on_change(paths)` for each debounced batch of store-file changes, forever.
 
     `roots()` is asked again after each batch and after each error, so the watch follows the
-    state as directories come and go. The watch thread wakes every `wake_ms` only so that a
-    cancellation (shutdown) is not held up by it; changes themselves arrive by inotify."""
+    state as directories come and go. When the roots change (the state directory or its
+    `agents/` appeared), whatever was written there before the new watch began is reported as
+    a change of the roots themselves, so nothing created in between is missed. The watch thread
+    wakes every `wake_ms` only so that a cancellation (shutdown) is not held up by it; changes
+    themselves arrive by inotify."""
+    previous: list[Path] | None = None
     while True:
         current = roots()
+        if previous is not None and current != previous:
+            await on_change(set(current) - set(previous) or set(current))
+        previous = current
         if not current:
             await anyio.sleep(retry_s)
             continue

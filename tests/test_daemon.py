@@ -411,6 +411,37 @@ async def test_agent_added_at_run_time_is_picked_up(tmp_path: Path, fake: FakePr
 
 
 @pytest.mark.anyio
+async def test_openclaw_state_created_after_start_is_picked_up(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """probed may start before OpenClaw was ever run: it waits for the state to appear."""
+    path = write_config(tmp_path, fake.base_url)
+    assert not (tmp_path / "openclaw").exists()
+    results: list[ProbeResult] = []
+    stop = anyio.Event()
+    daemon = Daemon(
+        config_at(path),
+        config_path=path,
+        notifier=Notifier(env={}),
+        options=DaemonOptions(spread_s=0.2, on_result=results.append, stop=stop, retry_s=0.5),
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(daemon.run)
+        await anyio.sleep(1.5)
+        store = AgentStore(tmp_path / "openclaw", "main", "C")
+        store.write(
+            {"anthropic:default": api_key("anthropic", KEY_A)},
+            {"anthropic:default": cooldown(now_ms() + 500)},
+        )
+        with anyio.fail_after(8):
+            while not results:
+                await anyio.sleep(0.05)
+        stop.set()
+    assert results[0].usable
+    assert store.usage()["anthropic:default"].get("errorCount") == 0
+
+
+@pytest.mark.anyio
 async def test_stale_billing_window_is_clamped_at_start_and_on_change(
     tmp_path: Path, fake: FakeProvider
 ) -> None:

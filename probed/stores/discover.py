@@ -41,9 +41,9 @@ def agent_dir(state_dir: Path, agent_id: str) -> Path:
 
 def discover(config: OpenClawConfig) -> list[Store]:
     """Every agent under <state>/agents/<id>/agent (filtered by config.agents), plus the shared
-    main-agent store, each with its era detected from disk. Raises ConfigError (exit 78) naming
-    the state dir when it does not exist; an unreadable or unknown agent store is still returned (its
-    read() raises) so status can report it."""
+    main-agent store, each with its era detected from disk. Raises ConfigError (exit 78)
+    naming the state dir when it does not exist; an unreadable or unknown agent store is still
+    returned (its read() raises) so status can report it."""
     state_dir = config.state_dir.expanduser()
     if not state_dir.is_dir():
         raise ConfigError(
