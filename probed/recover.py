@@ -241,6 +241,7 @@ async def probe_profile(
                     model=model,
                     view=view,
                     recorded_reason=recorded_reason,
+                    recorded_until=_dt(latest.until_ms) if latest is not None else None,
                     cooldown_model=usage.cooldown_model or usage.blocked_model,
                 )
             _record(flight, key, result)
@@ -260,6 +261,7 @@ async def _probe_locked(
     model: str | None,
     view: View,
     recorded_reason: str | None,
+    recorded_until: datetime | None,
     cooldown_model: str | None,
 ) -> tuple[ProbeResult, bool]:
     """Probe one profile under its provider's lock. `recorded_reason` is OpenClaw's word for the
@@ -285,7 +287,7 @@ async def _probe_locked(
             **ctx_log,
             model=model,
             reason=_word(recorded),
-            until=iso(until_now),
+            until=iso(recorded_until),
             sent=False,
         )
         if secret.write:
@@ -329,9 +331,9 @@ async def _probe_locked(
         log.info(
             "probe_started",
             **ctx_log,
-            model=m or endpoint.model,
+            model=m or (endpoint.model if need_paid else None),
             reason=_word(recorded),
-            until=iso(until_now),
+            until=iso(recorded_until),
             paid=need_paid,
         )
         ladders.append(
