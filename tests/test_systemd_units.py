@@ -68,7 +68,6 @@ def test_units_speak_the_contract(name: str) -> None:
         "Type=notify",
         "NotifyAccess=main",
         "ExecReload=/bin/kill -HUP $MAINPID",
-        "StateDirectory=probed",
         "RuntimeDirectory=probed",
         "ProtectSystem=strict",
     ):
@@ -77,6 +76,9 @@ def test_units_speak_the_contract(name: str) -> None:
     assert re.search(r"^ExecStart=\S*probed run\b", text, flags=re.M)
     if name == "probed-user.service":
         assert "PrivateUsers=yes" in text and "WantedBy=default.target" in text
-        assert "ReadWritePaths=%h/.openclaw" in text
+        # the daemon's ledger is where `probed status` in the user's shell looks for it
+        assert "ReadWritePaths=%h/.openclaw %h/.local/state/probed" in text.splitlines()
+        assert not re.search(r"^StateDirectory=", text, flags=re.M)
     else:
         assert "WantedBy=multi-user.target" in text
+        assert "StateDirectory=probed" in text.splitlines()
