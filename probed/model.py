@@ -185,11 +185,15 @@ class Usage:
     failure_counts: Mapping[str, int] = field(default_factory=dict)
     last_failure_at: int | None = None
     last_probe_at: int | None = None
+    # the reasons this store's OpenClaw scopes to cooldownModel (its era decides)
+    scoped_reasons: frozenset[str] = OPENCLAW_MODEL_SCOPED
 
     @classmethod
-    def from_json(cls, raw: object) -> Usage:
+    def from_json(
+        cls, raw: object, *, scoped_reasons: frozenset[str] = OPENCLAW_MODEL_SCOPED
+    ) -> Usage:
         if not isinstance(raw, Mapping):
-            return cls()
+            return cls(scoped_reasons=scoped_reasons)
         counts = raw.get("failureCounts")
         error_count = raw.get("errorCount")
         return cls(
@@ -211,6 +215,7 @@ class Usage:
             else {},
             last_failure_at=_ms(raw, "lastFailureAt"),
             last_probe_at=_ms(raw, "lastProbeAt"),
+            scoped_reasons=scoped_reasons,
         )
 
     def unusable_until(self) -> int | None:
@@ -241,7 +246,7 @@ class Usage:
         return View(state, reason, until, model)  # type: ignore[arg-type]
 
     def _scoped_model(self) -> str | None:
-        return self.cooldown_model if self.cooldown_reason in OPENCLAW_MODEL_SCOPED else None
+        return self.cooldown_model if self.cooldown_reason in self.scoped_reasons else None
 
     def view(self, provider: str, now_ms: int, for_model: str | None = None) -> View:
         """Which lane keeps the profile out now, if any (OpenClaw's isProfileInCooldown).
@@ -283,9 +288,14 @@ class Usage:
         return View("cooldown", self.cooldown_reason, until, scoped_model)
 
 
-def usage_of(state: Mapping[str, Any], profile_id: str) -> Usage:
+def usage_of(
+    state: Mapping[str, Any],
+    profile_id: str,
+    *,
+    scoped_reasons: frozenset[str] = OPENCLAW_MODEL_SCOPED,
+) -> Usage:
     """The Usage of one profile in a state payload ({version, order, lastGood, usageStats})."""
     stats = state.get("usageStats")
     if not isinstance(stats, Mapping):
-        return Usage()
-    return Usage.from_json(stats.get(profile_id))
+        return Usage(scoped_reasons=scoped_reasons)
+    return Usage.from_json(stats.get(profile_id), scoped_reasons=scoped_reasons)

@@ -71,6 +71,9 @@ OPENCLAW_REASONS = frozenset(
 
 # OpenClaw scopes a cooldown to `cooldownModel` only for these reasons (8.x/9.x set).
 OPENCLAW_MODEL_SCOPED = frozenset({"rate_limit", "timeout", "model_not_found"})
+# The JSON-file era scoped rate_limit alone (2026.3.28 - 5.28; 6.1 added timeout): read and
+# written the conservative way, a timeout cooldown there counts for every model.
+JSON_ERA_MODEL_SCOPED = frozenset({"rate_limit"})
 
 Lane = Literal["cooldown", "disabled"]
 

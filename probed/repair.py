@@ -106,7 +106,14 @@ def record_failure(
         return _replace(
             state,
             mark_failure_window(
-                state, profile_id, lane=lane, until_ms=until_ms, model=model, now_ms=now_ms
+                state,
+                profile_id,
+                lane=lane,
+                until_ms=until_ms,
+                model=model,
+                now_ms=now_ms,
+                scoped_reasons=store.era.model_scoped_reasons,
+                keep_rate_limit_count=store.era.is_sqlite,
             ),
         )
 

@@ -120,6 +120,36 @@ def mark_clear(state: Mapping[str, Any], profile_id: str) -> State:
     return _with_entry(state, profile_id, entry)
 
 
+# Answers that say the credential itself was refused, and answers that could only come once it
+# was accepted. Between them they tell which earlier window a new failure proves wrong.
+_CREDENTIAL_WORDS = frozenset({"auth", "auth_permanent"})
+_ACCEPTED_WORDS = frozenset({"billing", "rate_limit", "model_not_found", "format"})
+
+
+def _contradicts(new_word: str, old_word: object) -> bool:
+    """Does a provider answering `new_word` now show that an earlier `old_word` was wrong?
+
+    A refused credential makes every earlier word a misreading of it (an expired token recorded
+    as billing); an answer that needs an accepted credential ends an earlier auth window. Any
+    other pair is two things that may both be true (out of credit *and* rate limited)."""
+    if old_word not in OPENCLAW_REASONS:
+        return True
+    if new_word in _CREDENTIAL_WORDS:
+        return True
+    return old_word in _CREDENTIAL_WORDS and new_word in _ACCEPTED_WORDS
+
+
+def _other_lane_stays(
+    entry: Mapping[str, Any], lane: str, *, word: str, until: int, now: int
+) -> bool:
+    """The other lane survives a new window only while it is active, ends later, and is not
+    contradicted: unrelated evidence must never shorten how long a profile stays out."""
+    old_until = _num(entry, f"{lane}Until")
+    if old_until is None or old_until <= now or old_until <= until:
+        return False
+    return not _contradicts(word, entry.get(f"{lane}Reason"))
+
+
 def mark_failure_window(
     state: Mapping[str, Any],
     profile_id: str,
@@ -128,19 +158,29 @@ def mark_failure_window(
     until_ms: int,
     model: str | None,
     now_ms: int,
+    scoped_reasons: frozenset[str] = OPENCLAW_MODEL_SCOPED,
+    keep_rate_limit_count: bool = False,
     failure_window_ms: int = FAILURE_WINDOW_MS,
 ) -> State:
     """Open or extend one lane with OpenClaw's field names and counters.
 
     - Same lane, same reason, window still active: the later deadline wins (never shortened).
-    - Anything else (expired window, other reason, other lane): the new window replaces it, and
-      the *other* lane is removed, because fresh evidence beats an old guess (a billing window
-      that a probe shows to be an expired token becomes an auth cooldown).
+    - An active window of another reason that ends later stays as it is, unless the new answer
+      contradicts it (`_contradicts`): a billing window that a probe shows to be an expired
+      token becomes an auth cooldown, an auth window ends once the provider accepts the key.
+      Otherwise the new window replaces it.
+    - The other lane goes when it has ended, ends no later than the new window, or is
+      contradicted; it stays otherwise.
     - Counters as computeNextProfileUsageStats: errorCount and failureCounts[word] +1, or reset
-      to 1 when the previous window has expired or lastFailureAt is older than 24 h.
-    - cooldownModel only for OpenClaw's model-scoped words with a model; a failure on another
-      model (or without one) while the window is active makes it profile-wide, as OpenClaw does.
-    - blocked* (a provider-reported subscription block) is left to OpenClaw.
+      to 1 when the previous window has expired or lastFailureAt is older than 24 h; with
+      `keep_rate_limit_count` (OpenClaw 2026.9.3+, the SQLite era) the rate_limit count survives
+      the reset, as OpenClaw's own rate-limit backoff is keyed on it.
+    - cooldownModel only for the words this OpenClaw scopes (`scoped_reasons`: rate_limit,
+      timeout, model_not_found in 9.x; rate_limit alone in the JSON era) with a model. While a
+      cooldown is active, a failure on another model, or one for every model, keeps it
+      profile-wide, as OpenClaw does: an active profile-wide window is never narrowed.
+    - cooldownClassification is dropped (OpenClaw clears it on every failure); blocked* (a
+      provider-reported subscription block) is left to OpenClaw.
     """
     word = lane.word
     if word not in OPENCLAW_REASONS:
@@ -163,35 +203,44 @@ def mark_failure_window(
     )
     old_errors = _num(entry, "errorCount") or 0
     if reset:
+        kept = _num(counts, "rate_limit") if keep_rate_limit_count else None
         errors, counts = 1, {word: 1}
+        if kept:
+            counts["rate_limit"] = kept + (1 if word == "rate_limit" else 0)
     else:
         errors = old_errors + 1
         prev = counts.get(word)
         counts = {**counts, word: (int(prev) if isinstance(prev, int | float) else 0) + 1}
 
+    entry = _without(entry, ("cooldownClassification",))
     if lane.lane == "disabled":
-        active = (
-            entry.get("disabledReason") == word and (_num(entry, "disabledUntil") or 0) > now_ms
-        )
-        new_until = max(until_ms, _num(entry, "disabledUntil") or 0) if active else until_ms
-        entry = _without(entry, _COOLDOWN)
+        old_until = _num(entry, "disabledUntil") or 0
+        active = entry.get("disabledReason") == word and old_until > now_ms
+        new_until = max(until_ms, old_until) if active else until_ms
+        if not _other_lane_stays(entry, "cooldown", word=word, until=new_until, now=now_ms):
+            entry = _without(entry, _COOLDOWN)
         entry = _set(entry, "disabledUntil", new_until)
         entry = _set(entry, "disabledReason", word)
     else:
-        active = (
-            entry.get("cooldownReason") == word and (_num(entry, "cooldownUntil") or 0) > now_ms
-        )
-        scoped = model if (model and word in OPENCLAW_MODEL_SCOPED) else None
-        if active:
-            new_until = max(until_ms, _num(entry, "cooldownUntil") or 0)
-            keep = entry.get("cooldownModel")
-            scoped = scoped if (scoped and keep == scoped) else None
+        old_until = _num(entry, "cooldownUntil") or 0
+        old_word = entry.get("cooldownReason")
+        old_model = entry.get("cooldownModel") if old_word in scoped_reasons else None
+        active = old_until > now_ms
+        contradicted = active and old_word != word and _contradicts(word, old_word)
+        wanted = model if (model and word in scoped_reasons) else None
+        if active and not contradicted and old_word != word and old_until > until_ms:
+            new_until, reason, scoped = old_until, str(old_word), old_model  # it stands
         else:
-            new_until = until_ms
-            entry = _without(entry, ("cooldownClassification",))
-        entry = _without(entry, _DISABLED)
+            same = active and old_word == word
+            new_until = max(until_ms, old_until) if same else until_ms
+            reason = word
+            scoped = wanted
+            if active and not contradicted and wanted != old_model:
+                scoped = None  # another model, or every model: profile-wide, never narrowed
+        if not _other_lane_stays(entry, "disabled", word=word, until=new_until, now=now_ms):
+            entry = _without(entry, _DISABLED)
         entry = _set(entry, "cooldownUntil", new_until)
-        entry = _set(entry, "cooldownReason", word)
+        entry = _set(entry, "cooldownReason", reason)
         if scoped:
             entry = _set(entry, "cooldownModel", scoped)
         else:

@@ -97,3 +97,20 @@ def test_sqlite_era_openclaw_9_6_loader_agrees(tmp_path: Path, agent: str) -> No
     assert view["openclawVersion"] == "2026.9.6" and view["source"]["kind"] == "sqlite"
     _agrees(view, store, until)
     assert view["profiles"]["anthropic:a"]["usageStats"]["lastProbeAt"] == now
+
+
+def test_json_era_model_scope_is_what_openclaw_5_28_honours(tmp_path: Path) -> None:
+    """5.28 scopes only rate_limit to a model: probed's timeout window on one model must read
+    as profile-wide to it, and probed's own view must say the same."""
+    d = _seed_528(tmp_path, single_file=False)
+    store = open_agent(tmp_path, "main")
+    now = store.read().usage("anthropic:b").last_failure_at + 5 * MIN  # type: ignore[operator]
+    until = now + 20 * MIN
+    assert repair.record_success(store, "anthropic:a", now_ms=now - 1)  # its billing is over
+    assert repair.record_failure(
+        store, "anthropic:a", reason=Reason.TIMEOUT, until_ms=until, model="claude-x", now_ms=now
+    )
+    view = probe_view(d, pkg=json_pkg(), now_ms=now + MIN, model="claude-y")
+    ours = store.read().usage("anthropic:a").view("anthropic", now + MIN, for_model="claude-y")
+    assert view["profiles"]["anthropic:a"]["inCooldown"] is True
+    assert not ours.usable and ours.until_ms == until

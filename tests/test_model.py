@@ -67,3 +67,13 @@ def test_parsing_ignores_junk_like_openclaw() -> None:
     assert (u.cooldown_until, u.disabled_until, u.error_count) == (None, None, 0)
     assert dict(u.failure_counts) == {"billing": 2} and u.last_failure_at == 5
     assert usage_of({"usageStats": []}, "p") == Usage()
+
+
+def test_json_era_reads_a_timeout_cooldown_as_profile_wide() -> None:
+    """OpenClaw 5.28 ignores cooldownModel for anything but rate_limit."""
+    raw = {"cooldownUntil": NOW + 5, "cooldownReason": "timeout", "cooldownModel": "m1"}
+    nine = Usage.from_json(raw)
+    assert nine.view("anthropic", NOW, for_model="m2").usable
+    json_era = Usage.from_json(raw, scoped_reasons=frozenset({"rate_limit"}))
+    assert not json_era.view("anthropic", NOW, for_model="m2").usable
+    assert json_era.view("anthropic", NOW).model is None

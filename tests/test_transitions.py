@@ -195,6 +195,84 @@ def test_failure_window_model_scope_only_for_scoped_words() -> None:
     assert "cooldownModel" not in wide["usageStats"]["p"]
 
 
+def _entry(**fields: Any) -> dict[str, Any]:
+    return {"version": 1, "usageStats": {"p": fields}}
+
+
+OVERLOADED = OpenClawLane("cooldown", "overloaded")
+TIMEOUT = OpenClawLane("cooldown", "timeout")
+
+
+def test_json_era_scopes_rate_limit_alone() -> None:
+    """OpenClaw 5.28 scopes only rate_limit to a model: a timeout written with a model there
+    would read as profile-wide to it, so it is written profile-wide."""
+    json_era = frozenset({"rate_limit"})
+    got = mark_failure_window(
+        {}, "p", lane=TIMEOUT, until_ms=NOW + 1, model="m", now_ms=NOW, scoped_reasons=json_era
+    )
+    assert "cooldownModel" not in got["usageStats"]["p"]
+    got = mark_failure_window({}, "p", lane=TIMEOUT, until_ms=NOW + 1, model="m", now_ms=NOW)
+    assert got["usageStats"]["p"]["cooldownModel"] == "m"  # 9.x scopes timeouts
+
+
+def test_sqlite_era_keeps_the_rate_limit_count_across_a_reset() -> None:
+    """OpenClaw 2026.9.3+ keys its rate-limit backoff on failureCounts.rate_limit and keeps it
+    when the other counters reset (differential test against computeNextProfileUsageStats)."""
+    expired = _entry(
+        cooldownUntil=NOW - 1,
+        cooldownReason="rate_limit",
+        errorCount=3,
+        failureCounts={"rate_limit": 3},
+        lastFailureAt=NOW - 60_000,
+    )
+    kw: dict[str, Any] = {"until_ms": NOW + 1, "model": None, "now_ms": NOW}
+    got = mark_failure_window(expired, "p", lane=RATE, keep_rate_limit_count=True, **kw)
+    assert got["usageStats"]["p"]["failureCounts"] == {"rate_limit": 4}
+    assert got["usageStats"]["p"]["errorCount"] == 1
+    got = mark_failure_window(expired, "p", lane=AUTH, keep_rate_limit_count=True, **kw)
+    assert got["usageStats"]["p"]["failureCounts"] == {"auth": 1, "rate_limit": 3}
+    got = mark_failure_window(expired, "p", lane=RATE, **kw)  # the JSON era resets it
+    assert got["usageStats"]["p"]["failureCounts"] == {"rate_limit": 1}
+
+
+def test_an_active_profile_wide_window_is_never_narrowed_to_one_model() -> None:
+    wide = _entry(cooldownUntil=NOW + 120_000, cooldownReason="overloaded", lastFailureAt=NOW)
+    got = mark_failure_window(wide, "p", lane=RATE, until_ms=NOW + 30_000, model="m", now_ms=NOW)
+    e = got["usageStats"]["p"]
+    assert (e["cooldownUntil"], e["cooldownReason"]) == (NOW + 120_000, "overloaded")
+    assert "cooldownModel" not in e
+    later = mark_failure_window(wide, "p", lane=RATE, until_ms=NOW + 300_000, model="m", now_ms=NOW)
+    e = later["usageStats"]["p"]
+    assert (e["cooldownUntil"], e["cooldownReason"]) == (NOW + 300_000, "rate_limit")
+    assert "cooldownModel" not in e  # still for every model
+
+
+def test_unrelated_evidence_never_shortens_the_other_lane() -> None:
+    billed = _entry(disabledUntil=NOW + 5 * H, disabledReason="billing", lastFailureAt=NOW)
+    got = mark_failure_window(billed, "p", lane=RATE, until_ms=NOW + 30_000, model=None, now_ms=NOW)
+    e = got["usageStats"]["p"]
+    assert e["disabledUntil"] == NOW + 5 * H and e["cooldownUntil"] == NOW + 30_000
+    # a refused credential shows the billing word was a misreading: the lane goes
+    got = mark_failure_window(billed, "p", lane=AUTH, until_ms=NOW + 30_000, model=None, now_ms=NOW)
+    assert "disabledUntil" not in got["usageStats"]["p"]
+    # an accepted credential ends an auth window, even a longer one
+    authed = _entry(cooldownUntil=NOW + 6 * H, cooldownReason="auth", lastFailureAt=NOW)
+    got = mark_failure_window(authed, "p", lane=BILLING, until_ms=NOW + H, model=None, now_ms=NOW)
+    e = got["usageStats"]["p"]
+    assert "cooldownUntil" not in e and e["disabledUntil"] == NOW + H
+
+
+def test_cooldown_classification_is_dropped_on_every_failure() -> None:
+    wham = _entry(
+        cooldownUntil=NOW + H,
+        cooldownReason="auth",
+        cooldownClassification="wham_token_expired",
+        lastFailureAt=NOW,
+    )
+    got = mark_failure_window(wham, "p", lane=AUTH, until_ms=NOW + 2 * H, model=None, now_ms=NOW)
+    assert "cooldownClassification" not in got["usageStats"]["p"]
+
+
 def test_failure_window_rejects_words_openclaw_would_drop() -> None:
     with pytest.raises(ValueError, match="quota"):
         mark_failure_window(

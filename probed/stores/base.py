@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from probed.model import Profile, Usage, usage_of
+from probed.reasons import JSON_ERA_MODEL_SCOPED, OPENCLAW_MODEL_SCOPED
 
 T = TypeVar("T")
 
@@ -32,6 +33,11 @@ class Era(StrEnum):
     def is_sqlite(self) -> bool:
         return self in (Era.SQLITE_AGENT, Era.SQLITE_SHARED)
 
+    @property
+    def model_scoped_reasons(self) -> frozenset[str]:
+        """The cooldown reasons OpenClaw of this era scopes to `cooldownModel`."""
+        return OPENCLAW_MODEL_SCOPED if self.is_sqlite else JSON_ERA_MODEL_SCOPED
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -43,7 +49,7 @@ class Snapshot:
     state: Mapping[str, Any]  # the raw state payload; treat as read-only
 
     def usage(self, profile_id: str) -> Usage:
-        return usage_of(self.state, profile_id)
+        return usage_of(self.state, profile_id, scoped_reasons=self.era.model_scoped_reasons)
 
 
 Mutator = Callable[[dict[str, Any], Mapping[str, Profile]], T]
