@@ -39,31 +39,23 @@ from probed.notify import Notifier
 from probed.reasons import Reason, from_openclaw
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
 from probed.scheduler import Key, ProbeScheduler, spread
-from probed.stores.base import Snapshot, Store
+from probed.stores.base import FileSignature as Signature
+from probed.stores.base import Snapshot, Store, file_signature
 from probed.stores.discover import discover
 from probed.watch import watch_roots, watch_state
 
 log = get_logger()
 
 OnResult = Callable[[ProbeResult], Any]
-Signature = tuple[tuple[int, int, int] | None, ...]
 
 
 def signature(store: Store) -> Signature:
-    """Each watched file's (inode, size, mtime), None where it is missing.
+    """The store's files as of now (see `file_signature`).
 
     SQLite opens the WAL read-write even for a read-only connection, so each of our own reads
     shows up as a "modified" event on it; without this check every read would trigger another
-    and the daemon would spin. A write by anyone moves a size, an mtime or an inode."""
-    out: list[tuple[int, int, int] | None] = []
-    for path in store.watch_paths():
-        try:
-            st = path.stat()
-        except OSError:
-            out.append(None)
-        else:
-            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
-    return tuple(out)
+    and the daemon would spin."""
+    return file_signature(store.watch_paths())
 
 
 @dataclass

@@ -23,7 +23,7 @@ from probed.ledger import Ledger, ProbeRecord
 from probed.model import normalize_provider
 from probed.reasons import from_openclaw
 from probed.stores.base import Store
-from probed.stores.discover import discover
+from probed.stores.discover import discover, legacy_warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +68,27 @@ class Unreadable:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """Something about a readable store a person should act on (legacy files OpenClaw refuses)."""
+
+    agent: str
+    file: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     generated_at: datetime
     rows: tuple[Row, ...]
     errors: tuple[Unreadable, ...]
+    notes: tuple[Note, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "generated_at": iso(self.generated_at),
             "profiles": [r.to_json() for r in self.rows],
             "errors": [{"agent": e.agent, "file": e.file, "error": e.error} for e in self.errors],
+            "notes": [{"agent": n.agent, "file": n.file, "message": n.message} for n in self.notes],
         }
 
 
@@ -147,7 +158,12 @@ def collect(
                 )
             )
     rows.sort(key=lambda r: (r.agent, r.provider, r.profile))
-    return Report(generated_at=now, rows=tuple(rows), errors=tuple(errors))
+    notes = [
+        Note(w.agent, str(w.path), w.message)
+        for w in legacy_warnings(config.openclaw.state_dir, found)
+        if not agent or w.agent == agent
+    ]
+    return Report(generated_at=now, rows=tuple(rows), errors=tuple(errors), notes=tuple(notes))
 
 
 def _records(ledger: Ledger) -> dict[tuple[str, str, str], ProbeRecord]:
@@ -260,4 +276,6 @@ def render_table(report: Report, *, width: int = 100) -> str:
         out.append("(no auth profiles found)")
     for e in report.errors:
         out.append(f"! agent {e.agent}: {e.error}")  # not wrapped: the path stays copyable
+    for n in report.notes:
+        out.append(f"note: agent {n.agent}: {n.message}")
     return "\n".join(out) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from helpers.ocstate import agent_dir, era_a, era_b, era_c_agent, era_c_shared, 
 from probed.config import OpenClawConfig
 from probed.errors import ConfigError, NotFound, StoreError
 from probed.stores.base import Era
-from probed.stores.discover import discover, open_agent
+from probed.stores.discover import discover, legacy_warnings, open_agent
 
 
 def _eras(state: Path, agents: tuple[str, ...] = ()) -> dict[str, Era]:
@@ -43,12 +44,50 @@ def test_shared_main_store_and_agents_without_own_db(tmp_path: Path) -> None:
         open_agent(tmp_path, "helper")
 
 
-def test_legacy_json_beside_a_9x_install_waits_for_doctor(tmp_path: Path) -> None:
+def test_legacy_json_in_a_sqlite_era_install_is_read_and_warned_about(tmp_path: Path) -> None:
     era_c_shared(tmp_path, {})
     era_b(tmp_path, {}, agent="old")
-    stores = {s.agent: s for s in discover(OpenClawConfig(state_dir=tmp_path))}
-    with pytest.raises(StoreError, match=r"auth-profiles\.json: a legacy JSON store.*doctor --fix"):
-        stores["old"].read()
+    stores = discover(OpenClawConfig(state_dir=tmp_path))
+    assert {s.agent: s.era for s in stores}["old"] is Era.JSON_SPLIT  # its own era, from disk
+    (warned,) = legacy_warnings(tmp_path, stores)
+    assert warned.agent == "old" and "doctor --fix" in warned.message
+    assert str(tmp_path / "agents/old/agent/auth-profiles.json") in warned.message
+
+
+def test_json_beside_an_agent_database_is_warned_about(tmp_path: Path) -> None:
+    era_c_agent(tmp_path, {}, agent="worker")
+    era_b(tmp_path, {}, agent="worker")
+    stores = discover(OpenClawConfig(state_dir=tmp_path))
+    (warned,) = legacy_warnings(tmp_path, stores)
+    assert "refuses to load this agent" in warned.message
+    assert legacy_warnings(tmp_path, [s for s in stores if s.agent != "worker"]) == []
+
+
+def test_a_pure_json_install_has_nothing_to_warn_about(tmp_path: Path) -> None:
+    era_b(tmp_path, {}, agent="main")
+    era_a(tmp_path, {}, agent="other")
+    assert legacy_warnings(tmp_path, discover(OpenClawConfig(state_dir=tmp_path))) == []
+
+
+def test_the_shared_marker_decides_where_main_lives(tmp_path: Path) -> None:
+    """OpenClaw 9.x reads `auth.sharedStore`: `legacy-main` keeps main in its own database even
+    when the shared one has auth rows."""
+    db = era_c_shared(tmp_path, {})
+    era_c_agent(tmp_path, {}, agent="main")
+    assert open_agent(tmp_path, "main").era is Era.SQLITE_SHARED
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "UPDATE config_machine_state SET value_json = ? WHERE state_key = 'auth.sharedStore'",
+            ('{"location":"legacy-main"}',),
+        )
+    conn.close()
+    assert open_agent(tmp_path, "main").era is Era.SQLITE_AGENT
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("DELETE FROM config_machine_state WHERE state_key = 'auth.sharedStore'")
+    conn.close()
+    assert open_agent(tmp_path, "main").era is Era.SQLITE_SHARED  # no marker: the rows decide
 
 
 def test_sqlite_wins_over_leftover_json(tmp_path: Path) -> None:

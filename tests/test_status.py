@@ -176,3 +176,19 @@ def test_console_script_on_the_example_state(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "anthropic:default" in proc.stdout and "billing" in proc.stdout
     assert tree_bytes(EXAMPLE) == before  # status writes nothing
+
+
+def test_legacy_files_openclaw_refuses_are_noted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "oc"
+    era_c_agent(state, {}, agent="worker")
+    era_b(state, {}, agent="worker")  # an import `openclaw doctor --fix` never ran
+    cfg = str(_config(tmp_path, state))
+    code, out, _ = _status(capsys, "-c", cfg)
+    assert code == 0 and "note: agent worker:" in out and "doctor --fix" in out
+    code, out, _ = _status(capsys, "-c", cfg, "--json")
+    (note,) = json.loads(out)["notes"]
+    assert note["agent"] == "worker" and note["file"].endswith(
+        "agents/worker/agent/auth-profiles.json"
+    )

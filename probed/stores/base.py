@@ -58,7 +58,9 @@ Mutator = Callable[[dict[str, Any], Mapping[str, Profile]], T]
 class Store(Protocol):
     agent: str  # the agent id (directory name under <state>/agents)
     agent_dir: Path
-    era: Era
+
+    @property
+    def era(self) -> Era: ...
 
     @property
     def location(self) -> Path:
@@ -79,3 +81,20 @@ class Store(Protocol):
     def watch_paths(self) -> tuple[Path, ...]:
         """Files whose change means the state may have changed (for the daemon's watcher)."""
         ...
+
+
+FileSignature = tuple[tuple[int, int, int] | None, ...]
+
+
+def file_signature(paths: tuple[Path, ...]) -> FileSignature:
+    """Each file's (inode, size, mtime), None where it is missing: a write by anyone moves one
+    of them, so a store needs re-reading only when its signature changed."""
+    out: list[tuple[int, int, int] | None] = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)

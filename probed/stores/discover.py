@@ -5,13 +5,17 @@ The era comes from what is on disk, never from a version number:
 - `<agentDir>/openclaw-agent.sqlite` -> C (per-agent database). OpenClaw >= 2026.6.5 reads only
   this; JSON files beside it are legacy import sources (and make 9.x fail closed until
   `openclaw doctor --fix` imports them), so they are ignored here.
-- the shared `<state>/state/openclaw.sqlite` with `authProfiles.store`/`authProfiles.state` rows
-  -> C-shared, for the main agent (9.x relocates the main store there). Its presence also says
-  the install is 9.x, where auth profiles are per agent and read from the agent's own database
-  only: another agent directory without one has no profiles of its own (it is not listed, so the
-  main agent's profiles are not shown twice), and one holding only legacy JSON files is reported
-  as waiting for `openclaw doctor --fix` (9.x fails closed on it).
+- the shared `<state>/state/openclaw.sqlite` -> C-shared for the main agent when it holds the
+  main store (its `auth.sharedStore` marker says `state-db`, or, without a marker, it has the
+  `authProfiles.*` rows: 9.x relocates the main store there).
 - `auth-profiles.json` (+ `auth-state.json`) -> A or B (JsonStore tells them apart per read).
+
+Each agent's era is its own: an agent directory without any of these files (on 9.x, one that
+never got a database) has no profiles of its own and is not listed, so the main agent's profiles
+are not shown twice. Every agent but main also sees the main agent's profiles it has state of
+its own for (`InheritingStore`), as OpenClaw merges main's store under it. `legacy_warnings`
+names the JSON files a SQLite-era OpenClaw would refuse or ignore (`openclaw doctor --fix`
+imports them), for `probed status` to show.
 
 An agent directory with none of these has no auth profiles and is skipped; one with something
 unusable (e.g. `auth-state.json` alone) is still returned, and its read() says what is wrong.
@@ -20,14 +24,16 @@ unusable (e.g. `auth-state.json` alone) is still returned, and its read() says w
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from probed.config import OpenClawConfig
 from probed.errors import ConfigError, NotFound, StoreError
 from probed.stores.base import Era, Mutator, Snapshot, Store
+from probed.stores.inherit import InheritingStore
 from probed.stores.jsonstore import PROFILES_FILE, STATE_FILE, JsonStore
-from probed.stores.sqlitestore import AGENT_DB, SqliteStore, has_shared_rows, shared_db_path
+from probed.stores.sqlitestore import AGENT_DB, SqliteStore, inspect_shared, shared_db_path
 
 T = TypeVar("T")
 
@@ -39,32 +45,47 @@ def agent_dir(state_dir: Path, agent_id: str) -> Path:
     return state_dir / "agents" / agent_id / "agent"
 
 
-def discover(config: OpenClawConfig) -> list[Store]:
-    """Every agent under <state>/agents/<id>/agent (filtered by config.agents), plus the shared
-    main-agent store, each with its era detected from disk. Raises ConfigError (exit 78)
-    naming the state dir when it does not exist; an unreadable or unknown agent store is still
-    returned (its read() raises) so status can report it."""
-    state_dir = config.state_dir.expanduser()
+@dataclass(frozen=True, slots=True)
+class _Install:
+    """What the whole state root says, read once per discovery."""
+
+    state_dir: Path
+    agent_ids: frozenset[str]
+    shared_holds_main: bool
+
+
+def _install(state_dir: Path) -> _Install:
+    state_dir = state_dir.expanduser()
     if not state_dir.is_dir():
         raise ConfigError(
             f"{state_dir}: the OpenClaw state directory does not exist (set [openclaw] "
             "state_dir or $OPENCLAW_STATE_DIR)"
         )
-    wanted = set(config.agents)
-    shared = has_shared_rows(shared_db_path(state_dir))
+    shared = inspect_shared(shared_db_path(state_dir))
     ids: set[str] = set()
     agents_root = state_dir / "agents"
     if agents_root.is_dir():
         for child in agents_root.iterdir():
             if _AGENT_ID.match(child.name) and (child / "agent").is_dir():
                 ids.add(child.name)
-    if shared:
+    if shared.holds_main:
         ids.add(MAIN_AGENT)
+    return _Install(state_dir, frozenset(ids), shared.holds_main)
+
+
+def discover(config: OpenClawConfig) -> list[Store]:
+    """Every agent under <state>/agents/<id>/agent (filtered by config.agents), plus the shared
+    main-agent store, each with its era detected from disk. Raises ConfigError (exit 78)
+    naming the state dir when it does not exist; an unreadable or unknown agent store is still
+    returned (its read() raises) so status can report it."""
+    install = _install(config.state_dir)
+    wanted = set(config.agents)
+    main = _store_for(install, MAIN_AGENT)
     stores: list[Store] = []
-    for agent_id in sorted(ids):
+    for agent_id in sorted(install.agent_ids):
         if wanted and agent_id not in wanted:
             continue
-        store = _store_for(state_dir, agent_id, shared=shared)
+        store = main if agent_id == MAIN_AGENT else _store_for(install, agent_id, main=main)
         if store is not None:
             stores.append(store)
     return stores
@@ -72,39 +93,31 @@ def discover(config: OpenClawConfig) -> list[Store]:
 
 def open_agent(state_dir: Path, agent_id: str) -> Store:
     """The store of one agent, by id. NotFound names the agent when it has none."""
-    state_dir = state_dir.expanduser()
-    if not state_dir.is_dir():
-        raise ConfigError(
-            f"{state_dir}: the OpenClaw state directory does not exist (set [openclaw] "
-            "state_dir or $OPENCLAW_STATE_DIR)"
-        )
-    store = _store_for(state_dir, agent_id, shared=has_shared_rows(shared_db_path(state_dir)))
+    install = _install(state_dir)
+    main = _store_for(install, MAIN_AGENT)
+    store = main if agent_id == MAIN_AGENT else _store_for(install, agent_id, main=main)
     if store is None:
-        where = agent_dir(state_dir, agent_id)
+        where = agent_dir(install.state_dir, agent_id)
         if not where.is_dir():
             raise NotFound(f"agent {agent_id}: {where} does not exist")
         raise NotFound(f"agent {agent_id}: {where} holds no OpenClaw auth-profile store")
     return store
 
 
-def _store_for(state_dir: Path, agent_id: str, *, shared: bool) -> Store | None:
-    adir = agent_dir(state_dir, agent_id)
+def _store_for(install: _Install, agent_id: str, *, main: Store | None = None) -> Store | None:
+    own = _own_store(install, agent_id)
+    if own is None or main is None or isinstance(own, BrokenStore):
+        return own
+    return InheritingStore(own, main)
+
+
+def _own_store(install: _Install, agent_id: str) -> Store | None:
+    adir = agent_dir(install.state_dir, agent_id)
     own_db = adir / AGENT_DB
-    if agent_id == MAIN_AGENT and shared:
-        return SqliteStore(agent_id, adir, shared_db_path(state_dir), shared=True)
+    if agent_id == MAIN_AGENT and install.shared_holds_main:
+        return SqliteStore(agent_id, adir, shared_db_path(install.state_dir), shared=True)
     if own_db.exists():
         return SqliteStore(agent_id, adir, own_db)
-    if shared:
-        if (adir / PROFILES_FILE).exists():
-            return BrokenStore(
-                agent_id,
-                adir,
-                adir / PROFILES_FILE,
-                f"{adir / PROFILES_FILE}: a legacy JSON store that this OpenClaw (2026.6.5 or "
-                "newer, which keeps auth profiles in SQLite) does not read until `openclaw "
-                "doctor --fix` imports it; left alone",
-            )
-        return None
     if (adir / PROFILES_FILE).exists():
         return JsonStore(agent_id, adir)
     if (adir / STATE_FILE).exists():
@@ -116,6 +129,44 @@ def _store_for(state_dir: Path, agent_id: str, *, shared: bool) -> Store | None:
             "has no profiles for it; left alone",
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyFiles:
+    agent: str
+    path: Path
+    message: str
+
+
+def legacy_warnings(state_dir: Path, stores: list[Store]) -> list[LegacyFiles]:
+    """JSON stores that a SQLite-era OpenClaw (2026.6.5+) would not use as they are.
+
+    Once any database exists the install is of that era: an agent still on JSON files is
+    ignored by it until `openclaw doctor --fix` imports them, and an `auth-profiles.json` beside
+    an agent database makes 9.x refuse to load that agent at all (AUTH_PROFILE_MIGRATION_REQUIRED).
+    """
+    shared = inspect_shared(shared_db_path(state_dir.expanduser())).present
+    sqlite_era = shared or any(s.era.is_sqlite for s in stores)
+    if not sqlite_era:
+        return []
+    out: list[LegacyFiles] = []
+    for store in stores:
+        legacy = store.agent_dir / PROFILES_FILE
+        if not legacy.exists():
+            continue
+        if store.era.is_sqlite:
+            why = (
+                "sits beside the agent's database; OpenClaw 2026.6.5+ refuses to load this agent "
+                "until `openclaw doctor --fix` imports it"
+            )
+        else:
+            why = (
+                "is a JSON store that OpenClaw 2026.6.5+ (which keeps auth profiles in SQLite) "
+                "ignores until `openclaw doctor --fix` imports it; probed's repairs here reach "
+                "only an older gateway"
+            )
+        out.append(LegacyFiles(store.agent, legacy, f"{legacy}: {why}"))
+    return out
 
 
 class BrokenStore:

@@ -42,11 +42,13 @@ AGENT_DB = "openclaw-agent.sqlite"
 SHARED_DB = ("state", "openclaw.sqlite")
 STORE_KEY = "authProfiles.store"
 STATE_KEY = "authProfiles.state"
+SHARED_MARKER_KEY = "auth.sharedStore"
 PRIMARY = "primary"
 # The newest schemas seen (OpenClaw 2026.9.6). Older ones with the same tables are fine.
 MAX_AGENT_USER_VERSION = 23
 MAX_SHARED_USER_VERSION = 18
 DEFAULT_BUSY_TIMEOUT_S = 5.0
+STRICT_TABLES_SINCE = (3, 37, 0)  # OpenClaw 9.x creates STRICT tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,12 @@ class SqliteStore:
                 f"{self.db_path}: the database stayed busy for more than "
                 f"{self.busy_timeout:g}s (OpenClaw is writing); nothing was written"
             )
+        if "malformed" in text and sqlite3.sqlite_version_info < STRICT_TABLES_SINCE:
+            return StoreError(
+                f"{self.db_path}: cannot be read with this Python's SQLite "
+                f"{sqlite3.sqlite_version}: OpenClaw's STRICT tables need SQLite 3.37 or newer "
+                "(the database itself is probably fine)"
+            )
         if "not a database" in text or "malformed" in text:
             return StoreError(f"{self.db_path}: is not a readable SQLite database ({text})")
         return StoreError(f"{self.db_path}: {text}")
@@ -252,23 +260,48 @@ class SqliteStore:
             return result
 
 
-def has_shared_rows(db_path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S) -> bool:
-    """True when the shared database holds a relocated main-agent auth store."""
+@dataclass(frozen=True, slots=True)
+class SharedDb:
+    """What `<state>/state/openclaw.sqlite` says about an install."""
+
+    present: bool  # it exists with OpenClaw's config_machine_state table: a 2026.8+ install
+    holds_main: bool  # the main agent's auth store lives in it
+
+
+def inspect_shared(db_path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S) -> SharedDb:
+    """Where OpenClaw 9.x keeps the main agent's store, decided as it decides it.
+
+    Its own marker row `auth.sharedStore` = `{"location": "state-db"}` says this database; any
+    other location (`legacy-main`) says the main agent's own database. Without the row, the
+    `authProfiles.*` rows decide. A database that cannot be read is taken to hold the store, so
+    that reading it names the file and what is wrong, instead of the main agent vanishing."""
     if not db_path.is_file():
-        return False
+        return SharedDb(present=False, holds_main=False)
     try:
         conn = sqlite3.connect(
             f"file:{quote(str(db_path))}?mode=ro", uri=True, timeout=busy_timeout
         )
     except sqlite3.Error:
-        return True  # it exists: let read() report what is wrong with it
+        return SharedDb(present=True, holds_main=True)
     try:
-        row = conn.execute(
-            "SELECT COUNT(*) FROM config_machine_state WHERE state_key IN (?, ?)",
-            (STORE_KEY, STATE_KEY),
-        ).fetchone()
-        return bool(row and row[0])
-    except sqlite3.Error:
-        return False
+        rows = dict(
+            conn.execute(
+                "SELECT state_key, value_json FROM config_machine_state"
+                " WHERE state_key IN (?, ?, ?)",
+                (SHARED_MARKER_KEY, STORE_KEY, STATE_KEY),
+            ).fetchall()
+        )
+    except sqlite3.Error as exc:
+        if "no such table" in str(exc):
+            return SharedDb(present=False, holds_main=False)
+        return SharedDb(present=True, holds_main=True)
     finally:
         conn.close()
+    marker = rows.get(SHARED_MARKER_KEY)
+    if marker is not None:
+        try:
+            location = json.loads(marker).get("location") if isinstance(marker, str) else None
+        except (ValueError, AttributeError):
+            location = None
+        return SharedDb(present=True, holds_main=location == "state-db")
+    return SharedDb(present=True, holds_main=STORE_KEY in rows or STATE_KEY in rows)
