@@ -10,15 +10,16 @@ from datetime import datetime
 
 from probed.clock import iso
 from probed.failure import Scope
+from probed.model import PROVIDER_ALIASES
 from probed.reasons import Reason
 
-# OpenClaw's provider ids and the aliases seen in logs and fixtures.
+# OpenClaw's provider ids and the aliases seen in logs and fixtures (wider than the contract's
+# own, since a pasted log line may name a provider any way).
 ALIASES = {
-    "gemini": "google",
+    **PROVIDER_ALIASES,
     "google-gemini": "google",
     "anthropic-oauth": "anthropic",
     "claude": "anthropic",
-    "kimi-coding": "kimi",
     "kimi-code": "kimi",
     "litellm-proxy": "litellm",
     "x-ai": "xai",

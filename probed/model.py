@@ -49,6 +49,16 @@ def normalize_provider(provider: str) -> str:
     return provider.strip().lower()
 
 
+# The contract's aliases of OpenClaw's provider ids.
+PROVIDER_ALIASES = {"gemini": "google", "kimi-coding": "kimi"}
+
+
+def canonical_provider(provider: str) -> str:
+    """The contract's id for a provider (`gemini` -> `google`): what targets and filters match."""
+    pid = normalize_provider(provider)
+    return PROVIDER_ALIASES.get(pid, pid)
+
+
 @dataclass(frozen=True, slots=True)
 class SecretRef:
     """OpenClaw's SecretRef: where a key lives instead of the key itself."""

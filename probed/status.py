@@ -18,9 +18,9 @@ from typing import Any
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
-from probed.errors import ProbedError
+from probed.errors import NotFound, ProbedError
 from probed.ledger import Ledger, ProbeRecord
-from probed.model import normalize_provider
+from probed.model import canonical_provider
 from probed.reasons import from_openclaw
 from probed.stores.base import Store
 from probed.stores.discover import discover, legacy_warnings
@@ -104,9 +104,13 @@ def collect(
     stores: Sequence[Store] | None = None,
 ) -> Report:
     found = list(stores) if stores is not None else discover(config.openclaw)
+    if agent and not any(s.agent == agent for s in found):
+        raise NotFound(
+            f"agent {agent}: no OpenClaw auth store under {config.openclaw.state_dir / 'agents'}"
+        )
     ledger = Ledger(config.daemon.state_dir)
     records = _records(ledger)
-    want_provider = normalize_provider(provider) if provider else None
+    want_provider = canonical_provider(provider) if provider else None
     rows: list[Row] = []
     errors: list[Unreadable] = []
     now_ms = to_ms(now)
@@ -119,7 +123,7 @@ def collect(
             errors.append(Unreadable(store.agent, str(store.location), str(exc)))
             continue
         for pid, profile in snap.profiles.items():
-            if want_provider and profile.provider != want_provider:
+            if want_provider and canonical_provider(profile.provider) != want_provider:
                 continue
             view = snap.usage(pid).view(profile.provider, now_ms)
             until = from_ms(view.until_ms) if view.until_ms is not None else None

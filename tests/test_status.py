@@ -192,3 +192,33 @@ def test_legacy_files_openclaw_refuses_are_noted(
     assert note["agent"] == "worker" and note["file"].endswith(
         "agents/worker/agent/auth-profiles.json"
     )
+
+
+def test_provider_filter_knows_the_contracts_aliases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "oc"
+    d = agent_dir(state, "main")
+    profiles = {
+        "google:default": {"type": "api_key", "provider": "google", "key": "AIza-SECRET-x"},
+        "kimi:default": {"type": "api_key", "provider": "kimi-coding", "key": "sk-SECRET-kimi"},
+        "openai:default": {"type": "api_key", "provider": "openai", "key": "sk-SECRET-openai"},
+    }
+    (d / "auth-profiles.json").write_text(json.dumps({"version": 1, "profiles": profiles}))
+    cfg = str(_config(tmp_path, state))
+    for asked, expected in (
+        ("gemini", "google:default"),
+        ("google", "google:default"),
+        ("kimi", "kimi:default"),
+        ("kimi-coding", "kimi:default"),
+    ):
+        code, out, _ = _status(capsys, "-c", cfg, "--json", "--provider", asked)
+        assert code == 0
+        assert [r["profile"] for r in json.loads(out)["profiles"]] == [expected], asked
+
+
+def test_an_unknown_agent_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "oc"
+    era_b(state, {}, agent="main")
+    code, out, err = _status(capsys, "-c", str(_config(tmp_path, state)), "--agent", "ghost")
+    assert code == 2 and out == "" and "agent ghost" in err

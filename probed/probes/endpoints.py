@@ -21,7 +21,7 @@ import json5
 from probed.config import Api, Config
 from probed.errors import ConfigError
 from probed.logs import get_logger
-from probed.model import normalize_provider
+from probed.model import canonical_provider, normalize_provider
 
 log = get_logger()
 
@@ -35,7 +35,6 @@ CheckKind = Literal[
     "litellm_key_info",
 ]
 
-ALIASES: Mapping[str, str] = {"gemini": "google", "kimi-coding": "kimi"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +128,7 @@ _OPENCLAW_APIS: Mapping[str, Api] = {
 }
 
 
-def canonical(provider: str) -> str:
-    pid = normalize_provider(provider)
-    return ALIASES.get(pid, pid)
+canonical = canonical_provider
 
 
 @dataclass(frozen=True, slots=True)
