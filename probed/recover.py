@@ -30,7 +30,7 @@ import anyio
 import httpx
 
 from probed import policy, repair
-from probed.clock import iso, parse_iso, to_ms
+from probed.clock import from_ms, iso, parse_iso, to_ms
 from probed.config import Config
 from probed.errors import ConfigError, NotFound, ProbedError, StoreBusy
 from probed.failure import Failure
@@ -499,7 +499,7 @@ def _deadline(ctx: ProbeContext, failure: Failure, streak: int) -> datetime:
     )
     if failure.retry_at is not None and until < failure.retry_at:
         until = failure.retry_at
-    return until
+    return from_ms(to_ms(until) + (1 if until.microsecond % 1000 else 0))  # OpenClaw keeps ms
 
 
 async def _apply_failure(
@@ -528,14 +528,20 @@ async def _apply_failure(
         )
     )
     written = await _current_until(ctx, store, profile_id) or until
+    # OpenClaw's disabled lane (billing, auth_permanent) may keep a longer window than probed's
+    # backoff (an active window is never shortened): probed probes that lane on its own
+    # schedule, so a top-up is seen within one backoff step. Cooldowns pass by themselves and
+    # are never probed before OpenClaw's window ends.
+    early = openclaw_lane(failure.reason).lane == "disabled"
+    next_at = until if early else max(until, written)
     ctx.ledger.record_probe(
-        result.agent, profile_id, None, at=now, result=str(failure.reason), next_probe_at=written
+        result.agent, profile_id, None, at=now, result=str(failure.reason), next_probe_at=next_at
     )
     fields = {**_who(result), "reason": str(failure.reason), "until": iso(written)}
     log.info("probe_failed", **fields, status=failure.status, message=failure.message)
-    log.info("backoff_extended", **fields)
+    log.info("backoff_extended", **fields, next_probe_at=iso(next_at))
     return replace(
-        result, outcome="failed", failure=failure, paid=paid, until=written, next_probe_at=written
+        result, outcome="failed", failure=failure, paid=paid, until=written, next_probe_at=next_at
     )
 
 

@@ -4,6 +4,7 @@ the configuration (backoff bases of a second or two), never by patching."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -173,6 +174,27 @@ async def test_long_billing_window_is_probed_after_backoff_base_not_at_its_end(
     assert 2.0 <= first - t0 / 1000 < 10  # lastFailureAt + billing base (2 s), not the 1 h
     assert run.results[0].usable
     assert not store.usage()["anthropic:default"].get("disabledUntil")
+
+
+@pytest.mark.anyio
+async def test_failed_billing_probes_follow_probeds_backoff_inside_openclaws_window(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """After a failed billing probe the next one comes one backoff step later (2 s, then 4 s
+    here), not at the end of OpenClaw's long window, which stays as it was."""
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    t0 = now_ms()
+    store.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": disabled(t0 + 3_600_000, t0)},  # OpenClaw: 1 h
+    )
+    fake.respond(credential=KEY_A, kind="paid", status=402)
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        await run.until(lambda: len(run.probes("anthropic:default")) >= 3, "three probes", 20)
+    starts = [r.at for r in fake.requests if r.paid]
+    gaps = [b - a for a, b in itertools.pairwise(starts[:3])]
+    assert 1.9 <= gaps[0] < 3.5 and 3.9 <= gaps[1] < 6  # base 2 s doubling
+    assert store.usage()["anthropic:default"]["disabledUntil"] == t0 + 3_600_000
 
 
 @pytest.mark.anyio

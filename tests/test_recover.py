@@ -201,3 +201,30 @@ def test_quota_recorded_by_openclaw_as_rate_limit_needs_a_paid_probe(tmp_path: P
     assert r.outcome == "failed" and r.failure is not None
     assert str(r.failure.reason) == "quota"
     assert read_usage(tmp_path / "oc", "anthropic:default")["cooldownUntil"] > now + 3_000_000
+
+
+def test_a_failed_billing_probe_is_retried_on_probeds_backoff_not_openclaws_window(
+    tmp_path: Path,
+) -> None:
+    """OpenClaw keeps its 5-hour billing window (never shortened); probed's next probe is its
+    own backoff step, 10 minutes doubling to the 2-hour cap, so a top-up is seen in time."""
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing(hours=5)})
+    with FakeProvider() as fake:
+        fake.respond(
+            kind="paid",
+            status=400,
+            body='{"type":"error","error":{"type":"invalid_request_error",'
+            '"message":"Your credit balance is too low to access the Anthropic API."}}',
+        )
+        started = datetime.now(UTC)
+        first = _run(tmp_path, fake)
+        second = _run(tmp_path, fake, force=True)
+    assert first.failure is not None and str(first.failure.reason) == "billing"
+    assert first.until is not None and (first.until - started).total_seconds() > 4.9 * 3600
+    assert first.next_probe_at is not None
+    assert 590 <= (first.next_probe_at - started).total_seconds() <= 660  # base 10 min
+    assert second.next_probe_at is not None
+    assert 1190 <= (second.next_probe_at - started).total_seconds() <= 1300  # doubled
+    rec = Ledger(tmp_path / "state").get("main", "anthropic:default")
+    assert rec is not None and rec.next_probe_at == second.next_probe_at
+    assert read_usage(tmp_path / "oc", "anthropic:default")["disabledReason"] == "billing"

@@ -36,7 +36,6 @@ CheckKind = Literal[
 ]
 
 
-
 @dataclass(frozen=True, slots=True)
 class FreeCheck:
     """A request that costs nothing. `path` starting with "/" is taken from the URL's origin;
