@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from probed.durations import format_duration, parse_duration
 from probed.errors import ConfigError
+from probed.files import read_regular
 from probed.reasons import Reason
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -129,7 +130,8 @@ def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str])
         path = Path(named).expanduser()
         if not path.is_file():
             how = "-c" if explicit is not None else "$PROBED_CONFIG"
-            raise ConfigError(f"{path}: configuration file named by {how} does not exist")
+            what = "is not a regular file" if path.exists() else "does not exist"
+            raise ConfigError(f"{path}: configuration file named by {how} {what}")
         return path
     for candidate in default_config_paths():
         if candidate.is_file():
@@ -145,7 +147,7 @@ def load_config(
     if path is None:
         return parse_config({}, None, environ)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_regular(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except UnicodeDecodeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -207,3 +208,12 @@ def test_generated_configs_round_trip(base: int, extra: int, concurrency: int) -
     config = parse_config(raw, None, ENV)
     assert config.backoff_for(Reason.QUOTA) == Backoff(base, base + extra)
     assert parse_config(tomllib.loads(tomli_w.dumps(to_toml_dict(config))), None, ENV) == config
+
+
+def test_a_config_path_that_is_not_a_file_says_so(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load_config(fifo, env={})
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load_config(tmp_path, env={})

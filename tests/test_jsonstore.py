@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,14 @@ def test_secrets_never_in_errors_or_repr(tmp_path: Path) -> None:
     d = era_a(tmp_path, {})
     store = JsonStore("main", d)
     assert KEY_A not in repr(store) and KEY_A not in repr(store.read().profiles)
+
+
+def test_a_fifo_in_place_of_a_store_file_is_named_and_never_blocks(tmp_path: Path) -> None:
+    """A plain read of a FIFO would block forever (and a daemon's event loop with it)."""
+    d = era_b(tmp_path, {})
+    (d / "auth-state.json").unlink()
+    os.mkfifo(d / "auth-state.json")
+    with pytest.raises(
+        StoreError, match=r"auth-state\.json: cannot be read \(not a regular file\)"
+    ):
+        JsonStore("main", d).read()

@@ -111,3 +111,17 @@ def test_a_server_without_a_model_list_still_reports_the_real_failure() -> None:
         r = ladder(endpoint("openai", fake.base_url + "/v1", model="m"), KEY, need_paid=False)
     assert not r.ok and r.write and r.failure is not None
     assert str(r.failure.reason) == "rate_limit" and r.failure.retry_at is not None
+
+
+def test_a_200_that_is_not_the_api_proves_nothing() -> None:
+    """A captive portal or a wrong base_url answering 200 with HTML must not clear anything."""
+    with FakeProvider() as fake:
+        fake.respond(
+            kind="free",
+            status=200,
+            body="<html><title>Welcome to the hotel wifi</title></html>",
+            headers={"content-type": "text/html"},
+        )
+        r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=False)
+    assert not r.ok and not r.write and r.failure is not None
+    assert "not the provider's JSON" in r.failure.message and "text/html" in r.failure.message

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from probed.failure import Failure
+from probed.files import read_regular
 from probed.model import Profile, SecretRef
 from probed.reasons import Reason
 
@@ -187,7 +188,7 @@ def _from_file(
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_regular(path, limit=1 << 20).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

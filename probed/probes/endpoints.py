@@ -20,6 +20,7 @@ import json5
 
 from probed.config import Api, Config
 from probed.errors import ConfigError
+from probed.files import read_regular
 from probed.logs import get_logger
 from probed.model import canonical_provider, normalize_provider
 
@@ -142,11 +143,14 @@ def load_openclaw_json(state_dir: Path) -> Mapping[str, Any]:
     """`<openclaw state>/openclaw.json` as data; {} when absent. Unreadable -> warning, {}."""
     path = state_dir / "openclaw.json"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except FileNotFoundError:
         return {}
     except OSError as exc:
         log.warning("openclaw_config_unreadable", path=str(path), error=exc.strerror)
+        return {}
+    except UnicodeDecodeError:
+        log.warning("openclaw_config_unreadable", path=str(path), error="not UTF-8 text")
         return {}
     try:
         data = json5.loads(text)

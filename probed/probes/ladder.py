@@ -138,16 +138,30 @@ async def _free(
             return _ABSENT
         if resp.status >= 400:
             return _classify(endpoint, resp, now), True
-        if check.kind == "models":
-            return _PASSED
     except TransportError as exc:
         return classify_transport(exc.kind, exc.detail, now=now()), False
+    if check.kind == "models":
+        if _looks_like_json(resp):
+            return _PASSED
+        # a captive portal, a wrong base_url: a 200 that is not the API proves nothing
+        ctype = resp.headers.get("content-type", "no content type")
+        detail = (
+            f"{endpoint.url(check.path)} answered HTTP {resp.status} with something that is "
+            f"not the provider's JSON ({ctype})"
+        )
+        return classify_transport("protocol", detail, now=now()), False
     try:
         data = resp.json()
     except TransportError:
         return _ABSENT  # an account endpoint we cannot read proves nothing either way
     failure = _read_account(endpoint, check, data)
     return (failure, True) if failure is not None else _PASSED
+
+
+def _looks_like_json(resp: Response) -> bool:
+    """A model list can be longer than the body cap, so its start decides, not a full parse."""
+    head = resp.body[:64].lstrip()
+    return head[:1] in (b"{", b"[") or "json" in resp.headers.get("content-type", "")
 
 
 def _classify(endpoint: Endpoint, resp: Response, now: Callable[[], datetime]) -> Failure:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from probed.errors import StoreError
+from probed.files import read_regular
 from probed.model import Profile
 from probed.stores.atomic import write_json_atomic
 from probed.stores.base import Era, Mutator, Snapshot
@@ -195,7 +196,7 @@ def _read_doc(path: Path, *, required: bool) -> dict[str, Any] | None:
     """One JSON file that must be an object with `version` 1 (or none, which OpenClaw reads
     as 1). Every failure is one sentence naming the file."""
     try:
-        text = path.read_bytes()
+        text = read_regular(path)
     except FileNotFoundError:
         if required:
             raise StoreError(

@@ -37,6 +37,7 @@ from pathlib import Path
 from types import TracebackType
 
 from probed.errors import StoreBusy, StoreError
+from probed.files import read_regular
 from probed.logs import get_logger
 
 log = get_logger()
@@ -324,9 +325,9 @@ def locked(agent_dir: Path, *, timeout: float = DEFAULT_TIMEOUT_S) -> Iterator[A
 
 
 def _read(path: Path) -> bytes | None:
+    """The lock's content; b"" (unreadable: judged by age) for anything that is not a file."""
     try:
-        with path.open("rb") as fh:
-            return fh.read(4096)
+        return read_regular(path, limit=4096)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
