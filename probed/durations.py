@@ -8,22 +8,35 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
+_ORDER = ("d", "h", "m", "s", "ms")
+_FORMS = "use forms like 250ms, 30s, 5m, 2h, 1d, 1h30m"
+
+
 def parse_duration(text: str) -> float:
-    """Return seconds; raise ValueError with the offending text when it is not a duration."""
+    """Return seconds; raise ValueError with the offending text when it is not a duration.
+
+    Units go from the largest to the smallest, each once (`1h30m`, never `30m1h` or `1m1m`),
+    and the value is a whole number of milliseconds, the resolution every deadline has."""
     s = text.strip()
     if not s:
         raise ValueError("an empty string is not a duration")
     pos = 0
     total = 0.0
+    last = -1
     for m in _PART.finditer(s):
         if m.start() != pos:
             break
+        rank = _ORDER.index(m.group(2))
+        if rank <= last:
+            raise ValueError(f"{text!r}: units must go from largest to smallest, each once")
+        last = rank
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
     if pos != len(s):
-        raise ValueError(
-            f"{text!r} is not a duration (use forms like 250ms, 30s, 5m, 2h, 1d, 1h30m)"
-        )
+        raise ValueError(f"{text!r} is not a duration ({_FORMS})")
+    ms = total * 1000
+    if abs(ms - round(ms)) > 1e-6:
+        raise ValueError(f"{text!r} is finer than a millisecond")
     return total
 
 

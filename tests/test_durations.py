@@ -25,7 +25,24 @@ def test_parses_the_contract_forms(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["", "5", "m", "5 m", "5x", "-5s", "1h 30m", "ms5", "1.5.5s"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "5",
+        "m",
+        "5 m",
+        "5x",
+        "-5s",
+        "1h 30m",
+        "ms5",
+        "1.5.5s",
+        "1m1m",
+        "30m1h",
+        "0.5ms",
+        "1.0001s",
+    ],
+)
 def test_rejects_everything_else(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
