@@ -9,7 +9,9 @@ gateway will pick it up on its next reload or restart anyway.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Sequence
 
@@ -21,24 +23,33 @@ _STDERR_TAIL = 500
 
 def run_reload_command(command: Sequence[str], *, timeout: float = 30.0) -> bool:
     """Run `[openclaw] reload_command` ([] = none). Failure is logged (reload_command_failed),
-    never raised. Returns True on success or when no command is configured."""
+    never raised. Returns True on success or when no command is configured.
+
+    The command runs in a process group of its own, and a timeout kills the whole group: a
+    wrapper script's children must not outlive it (nor hold the daemon's stdout open)."""
     argv = list(command)
     if not argv:
         return True
     env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC")}
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             env=env,
-            check=False,
+            start_new_session=True,
         )
     except FileNotFoundError:
         log.warning("reload_command_failed", command=argv, exit_code=None, error="not found")
         return False
+    except OSError as exc:
+        log.warning("reload_command_failed", command=argv, exit_code=None, error=exc.strerror)
+        return False
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill_group(proc)
         log.warning(
             "reload_command_failed",
             command=argv,
@@ -46,11 +57,8 @@ def run_reload_command(command: Sequence[str], *, timeout: float = 30.0) -> bool
             error=f"timed out after {timeout:g}s",
         )
         return False
-    except OSError as exc:
-        log.warning("reload_command_failed", command=argv, exit_code=None, error=exc.strerror)
-        return False
     if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
+        tail = stderr.decode("utf-8", "replace").strip()[-_STDERR_TAIL:]
         log.warning(
             "reload_command_failed",
             command=argv,
@@ -60,3 +68,10 @@ def run_reload_command(command: Sequence[str], *, timeout: float = 30.0) -> bool
         return False
     log.info("reload_command_ran", command=argv)
     return True
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=5)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from helpers.ocstate import LogCapture
 
 from probed.reload import run_reload_command
+from probed.stores.oclock import pid_is_dead
 
 
 def test_empty_command_does_nothing() -> None:
@@ -49,3 +52,20 @@ def test_missing_program_and_timeout_are_not_fatal() -> None:
         is False
     )
     assert logs.text.count("reload_command_failed") == 2
+
+
+def test_a_timeout_kills_the_commands_children_too(tmp_path: Path) -> None:
+    """A wrapper script's child must not outlive the timeout."""
+    pidfile = tmp_path / "child.pid"
+    script = tmp_path / "reload.sh"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pidfile}\nwait\n")
+    script.chmod(0o755)
+    assert run_reload_command([str(script)], timeout=0.5) is False
+    child = int(pidfile.read_text())
+    for _ in range(50):
+        if pid_is_dead(child):  # gone, or a zombie waiting for init to reap it
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, 9)
+        raise AssertionError("the reload command's child survived its timeout")
