@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -123,6 +124,23 @@ def test_directory_lock_held_until_stale_by_mtime(tmp_path: Path) -> None:
     old = time.time() - 60
     os.utime(path, (old, old))
     with AgentLock(tmp_path, timeout=2):
+        assert path.is_file()
+
+
+def test_a_lock_that_goes_stale_as_the_wait_ends_is_taken_not_failed(tmp_path: Path) -> None:
+    """A proper-lockfile directory whose holder stopped refreshing it turns stale during the
+    wait; once it is reclaimed the way is free, so the writer goes ahead instead of reporting a
+    lock that is no longer there."""
+
+    class NoJitter(random.Random):
+        def random(self) -> float:
+            return 0.0  # waits of 25, 50, 100, 200 ms, then the rest: checks at 0.375 s, 0.6 s
+
+    path = lock_path(tmp_path)
+    path.mkdir()
+    old = time.time() - 30 + 0.5  # stale (30 s) between the last two checks
+    os.utime(path, (old, old))
+    with AgentLock(tmp_path, timeout=0.6, rng=NoJitter()):
         assert path.is_file()
 
 

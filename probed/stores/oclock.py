@@ -194,13 +194,17 @@ class AgentLock:
     def _acquire_file(self, deadline: float) -> None:
         attempt = 0
         holder_pid: int | None = None
+        last_chance = False
         while True:
             if self._try_create():
                 return
             holder_pid = self._reclaim_if_stale()
             now = time.monotonic()
-            if holder_pid is None and now < deadline:
-                continue  # it was stale (and is gone now), or vanished: try again at once
+            if holder_pid is None and (now < deadline or not last_chance):
+                # it was stale (and is gone now), or vanished: try again at once, even when the
+                # wait is over, since the way is free (once: a new holder may have won it)
+                last_chance = now >= deadline
+                continue
             holder_pid = holder_pid or 0
             if now >= deadline:
                 who = f"process {holder_pid}" if holder_pid > 0 else "another process"
