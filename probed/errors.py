@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from probed.reasons import EX_CONFIG, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE
 
 
@@ -34,6 +36,10 @@ class StoreError(ProbedError):
     """An OpenClaw store could not be read or written safely; nothing was written."""
 
     exit_code = EX_TEMPFAIL
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path  # the file at fault, when it is not the store's usual location
 
 
 class StoreBusy(StoreError):

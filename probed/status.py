@@ -18,7 +18,7 @@ from typing import Any
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
-from probed.errors import NotFound, ProbedError
+from probed.errors import NotFound, ProbedError, StoreError
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import canonical_provider
 from probed.reasons import from_openclaw
@@ -120,7 +120,8 @@ def collect(
         try:
             snap = store.read()
         except ProbedError as exc:
-            errors.append(Unreadable(store.agent, str(store.location), str(exc)))
+            at = exc.path if isinstance(exc, StoreError) and exc.path else store.location
+            errors.append(Unreadable(store.agent, str(at), str(exc)))
             continue
         for pid, profile in snap.profiles.items():
             if want_provider and canonical_provider(profile.provider) != want_provider:

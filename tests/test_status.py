@@ -125,6 +125,8 @@ def test_filters_ledger_columns_and_unreadable_store(
     era_c_agent(state, {}, agent="worker")
     broken = agent_dir(state, "zbroken") / "auth-profiles.json"
     broken.write_text('{"version": 1, "profiles": {')
+    # the file at fault is named even when it is not where the state lives (auth-state.json)
+    (broken.parent / "auth-state.json").write_text('{"version": 1}')
     cfg = _config(tmp_path, state)
     ledger = Ledger(tmp_path / "probed-state")
     ledger.record_probe(

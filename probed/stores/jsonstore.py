@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,16 +115,17 @@ class JsonStore:
     def _load(self) -> _Raw:
         if not self.agent_dir.is_dir():
             raise StoreError(f"{self.agent_dir}: the agent directory does not exist")
-        profiles_doc = _read_doc(self.profiles_path, required=True)
+        profiles_doc = _at(self.profiles_path, lambda: _read_doc(self.profiles_path, required=True))
         if profiles_doc is None:  # pragma: no cover - required=True never returns None
             raise StoreError(f"{self.profiles_path}: does not exist")
         profiles = profiles_doc.get("profiles")
         if not isinstance(profiles, dict):
             raise StoreError(
                 f"{self.profiles_path}: has no `profiles` object, so it is not an OpenClaw "
-                "auth-profile store; left alone"
+                "auth-profile store; left alone",
+                path=self.profiles_path,
             )
-        state_doc = _read_doc(self.state_path, required=False)
+        state_doc = _at(self.state_path, lambda: _read_doc(self.state_path, required=False))
         state: dict[str, Any] = {"version": 1}
         for section in _SECTIONS:
             merged: dict[str, Any] = {}
@@ -157,6 +158,15 @@ class JsonStore:
         else:
             doc = _apply_sections(raw.profiles_doc, raw.state, new_state, _TOP_ORDER)
             write_json_atomic(self.profiles_path, doc)
+
+
+def _at(path: Path, read: Callable[[], T]) -> T:
+    """Run `read`, marking a StoreError it raises as being about `path`."""
+    try:
+        return read()
+    except StoreError as exc:
+        exc.path = exc.path or path
+        raise
 
 
 class _Torn(StoreError):
