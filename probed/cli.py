@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from probed import __version__
 from probed.config import Config, load_config
 from probed.errors import ProbedError
+from probed.logs import configure
 from probed.reasons import EX_SOFTWARE, EX_USAGE
 
 
@@ -114,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProbedError as exc:
         _say(str(exc))
         return exc.exit_code
+    if args.command != "run":
+        # A command's output is its result on stdout; what it logs (warnings: a reload command
+        # that failed, a store it could not read) goes to stderr, in the configured format.
+        level = "debug" if config.daemon.log_level == "debug" else "warning"
+        configure(level, config.daemon.log_format, stream=sys.stderr)
     try:
         module = importlib.import_module(_COMMANDS[args.command])
         code: int = module.run(args, config)

@@ -166,7 +166,7 @@ async def probe_target(
             snap = await anyio.to_thread.run_sync(store.read)
         except ProbedError as exc:
             errors.append(exc)
-            log.warning("store_unreadable", agent=store.agent, error=str(exc))
+            log.info("store_unreadable", agent=store.agent, error=str(exc))
             continue
         for pid, prof in snap.profiles.items():
             if pid == target or (":" not in target and canonical(prof.provider) == provider):

@@ -87,3 +87,16 @@ def test_reload_failure_is_not_fatal(tmp_path: Path) -> None:
     assert (
         main(["clear", "anthropic:a", "-c", _config(tmp_path, state, ["/nonexistent/reload"])]) == 0
     )
+
+
+def test_stdout_holds_the_result_and_warnings_go_to_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "oc"
+    era_b(state, {"anthropic:a": dict(BILLED)})
+    cfg = _config(tmp_path, state, ["/nonexistent/openclaw", "secrets", "reload"])
+    assert main(["-c", cfg, "clear", "anthropic:a"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [out.splitlines()[0]] and out.startswith("cleared anthropic:a")
+    assert "profile_cleared" not in out + err  # an info event: not shown by a command
+    assert "reload_command_failed" in err and "warning" in err

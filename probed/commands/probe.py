@@ -17,15 +17,12 @@ import anyio
 
 from probed.clock import iso
 from probed.config import Config
-from probed.logs import configure
 from probed.reasons import EX_NOPERM, EX_OK, EX_TEMPFAIL
 from probed.recover import ProbeResult, make_context, probe_target
 from probed.stores.discover import discover
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    level = "debug" if config.daemon.log_level == "debug" else "warning"
-    configure(level, config.daemon.log_format, stream=sys.stderr)
     results = anyio.run(_probe, args, config)
     if args.json:
         doc = {
