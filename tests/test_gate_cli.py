@@ -47,8 +47,8 @@ def test_unusable_prints_when_and_why(tmp_path, capsys) -> None:
     assert set(doc) == {"provider", "model", "usable", "next_usable_at", "reason", "profiles"}
     assert doc["usable"] is False and doc["reason"] == "rate_limit"
     assert doc["next_usable_at"].endswith("Z") and len(doc["profiles"]) == 2
-    assert main(["-c", str(cfg), "gate", "gemini"]) == 2  # no such profiles: named
-    assert "google" in capsys.readouterr().err
+    assert main(["-c", str(cfg), "gate", "gemini"]) == 75  # no such profiles: named, and "no"
+    assert "no OpenClaw auth profile of google" in capsys.readouterr().out
     assert main(["-c", str(cfg), "gate", "anthropic"]) == 75
     out = capsys.readouterr().out
     assert "rate_limit" in out and "expected back at" in out
@@ -71,3 +71,20 @@ def test_model_scoped_cooldown(tmp_path, capsys) -> None:
     assert main(["-c", str(cfg), "gate", "anthropic/claude-haiku-4-5"]) == 0
     assert main(["-c", str(cfg), "gate", "anthropic/claude-opus-4-7", "--json"]) == 75
     capsys.readouterr()
+
+
+def test_a_provider_without_profiles_is_unavailable(tmp_path, capsys) -> None:
+    """A guard must hear "no" (75) for a provider that has nothing usable, profiles or not."""
+    cfg, _ = _cfg(tmp_path, {})
+    assert main(["-c", str(cfg), "gate", "mistral"]) == 75
+    assert "mistral: unavailable (no OpenClaw auth profile of mistral)" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "gate", "mistral", "--json"]) == 75
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["usable"] is False and doc["profiles"] == []
+
+
+def test_an_empty_provider_or_model_is_a_usage_error(tmp_path, capsys) -> None:
+    cfg, _ = _cfg(tmp_path, {})
+    for target in ("anthropic/", "/claude-x", ""):
+        assert main(["-c", str(cfg), "gate", target]) == 2, target
+        assert "expected PROVIDER or PROVIDER/MODEL" in capsys.readouterr().err

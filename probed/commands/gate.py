@@ -2,7 +2,8 @@
 
 Read-only and sends nothing upstream, so a cron line can afford it before every run:
 `probed gate anthropic && run-the-job`. Exit 0 when at least one profile is usable (for MODEL,
-if given), else 75 with when the first one is expected back and why. For a MODEL, probed's own
+if given), else 75 with when the first one is expected back and why; 75 too when the provider
+has no profile at all, since nothing of it is usable. For a MODEL, probed's own
 per-model verdicts count too: a model that failed its last paid probe behind an otherwise
 healthy profile stays unusable until its next probe is due.
 """
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
-from probed.errors import NotFound, ProbedError
+from probed.errors import ProbedError, UsageError
 from probed.ledger import Ledger
 from probed.model import View
 from probed.probes.endpoints import canonical
@@ -33,9 +34,11 @@ class Gated:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    provider_text, _, model_text = args.target.partition("/")
+    provider_text, slash, model_text = args.target.partition("/")
+    if not provider_text.strip() or (slash and not model_text.strip()):
+        raise UsageError(f"{args.target!r}: expected PROVIDER or PROVIDER/MODEL")
     provider = canonical(provider_text)
-    model = model_text or None
+    model = model_text.strip() or None
     now = datetime.now(UTC)
     found = _profiles(config, provider, model, now)
     usable = [g for g in found if g.view.usable]
@@ -71,6 +74,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if usable:
             names = ", ".join(g.profile for g in usable)
             sys.stdout.write(f"{target}: usable ({names})\n")
+        elif not found:
+            sys.stdout.write(f"{target}: unavailable (no OpenClaw auth profile of {provider})\n")
         else:
             when = f"expected back at {iso(next_at)}" if next_at else "no expected time"
             sys.stdout.write(f"{target}: unavailable ({reason or 'unknown'}); {when}\n")
@@ -95,11 +100,9 @@ def _profiles(config: Config, provider: str, model: str | None, now: datetime) -
             if view.usable and model is not None:
                 view = _model_verdict(ledger, store.agent, pid, model, now) or view
             out.append(Gated(store.agent, pid, view))
-    if not out:
-        if errors:
-            raise errors[0]
-        raise NotFound(f"no OpenClaw auth profile of provider {provider!r} was found")
-    return out
+    if not out and errors:
+        raise errors[0]
+    return out  # none at all: nothing is usable, which is what a guard must hear (exit 75)
 
 
 def _model_verdict(
