@@ -169,8 +169,10 @@ class Daemon:
         try:
             found = discover(self.config.openclaw)
         except ProbedError as exc:
-            self._note_unreadable(str(self.config.openclaw.state_dir), str(exc))
+            self._note_unreadable(None, str(exc))  # the state root itself: no agent to name
             found = []
+        else:
+            self._unreadable.pop("", None)
         stores: dict[str, Store] = {}
         for store in found:
             stores.setdefault(store.agent, store)
@@ -320,9 +322,10 @@ class Daemon:
                 "probe_cancelled", agent=key.agent, profile=key.profile, model=key.model, reason=why
             )
 
-    def _note_unreadable(self, agent: str, error: str) -> None:
-        if self._unreadable.get(agent) != error:  # once per distinct problem, not per pass
-            self._unreadable[agent] = error
+    def _note_unreadable(self, agent: str | None, error: str) -> None:
+        key = agent or ""
+        if self._unreadable.get(key) != error:  # once per distinct problem, not per pass
+            self._unreadable[key] = error
             log.warning("store_unreadable", agent=agent, error=error)
 
     def _seed_floors(self) -> None:
