@@ -72,6 +72,7 @@ def test_env_ref() -> None:
     assert isinstance(s, Secret) and s.value == KEY
     missing = resolve_secret(prof, now_ms=NOW, env={})
     assert isinstance(missing, CredentialProblem) and not missing.write
+    assert missing.failure.reason is Reason.UNKNOWN  # probed's environment, not the credential
     assert "MY_KEY" in missing.failure.message
 
 

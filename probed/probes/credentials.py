@@ -194,7 +194,9 @@ def _read(path: Path) -> str | None:
 
 
 def _unresolvable(message: str, action: str) -> CredentialProblem:
-    return CredentialProblem(_failure(Reason.AUTH, message, action), write=False)
+    """probed cannot read a credential OpenClaw may read fine: nothing is known about the
+    credential itself (`unknown`, exit 75), and nothing is written."""
+    return CredentialProblem(_failure(Reason.UNKNOWN, message, action), write=False)
 
 
 def _failure(reason: Reason, message: str, action: str) -> Failure:
