@@ -527,13 +527,13 @@ async def _apply_failure(
             now_ms=to_ms(now),
         )
     )
-    written = await _current_until(ctx, store, profile_id) or until
+    after = await _current_view(ctx, store, profile_id)
+    written = _dt(after.until_ms) or until
     # OpenClaw's disabled lane (billing, auth_permanent) may keep a longer window than probed's
-    # backoff (an active window is never shortened): probed probes that lane on its own
-    # schedule, so a top-up is seen within one backoff step. Cooldowns pass by themselves and
-    # are never probed before OpenClaw's window ends.
-    early = openclaw_lane(failure.reason).lane == "disabled"
-    next_at = until if early else max(until, written)
+    # backoff (an active window is never shortened): while it is what keeps the profile out,
+    # probed probes on its own schedule, so a top-up is seen within one backoff step. Cooldowns
+    # pass by themselves and are never probed before OpenClaw's window ends.
+    next_at = until if after.state == "disabled" else max(until, written)
     ctx.ledger.record_probe(
         result.agent, profile_id, None, at=now, result=str(failure.reason), next_probe_at=next_at
     )
@@ -615,12 +615,13 @@ async def _hold(
     return replace(result, outcome=outcome, failure=failure, next_probe_at=nxt)
 
 
-async def _current_until(ctx: ProbeContext, store: Store, profile_id: str) -> datetime | None:
+async def _current_view(ctx: ProbeContext, store: Store, profile_id: str) -> View:
+    """The profile as OpenClaw sees it now (usable when it is gone or never cools down)."""
     snap = await anyio.to_thread.run_sync(store.read)
     prof = snap.profiles.get(profile_id)
     if prof is None:
-        return None
-    return _dt(snap.usage(profile_id).view(prof.provider, to_ms(ctx.now())).until_ms)
+        return View("ok", None, None, None)
+    return snap.usage(profile_id).view(prof.provider, to_ms(ctx.now()))
 
 
 # --------------------------------------------------------------------------------------------

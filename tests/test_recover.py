@@ -228,3 +228,18 @@ def test_a_failed_billing_probe_is_retried_on_probeds_backoff_not_openclaws_wind
     rec = Ledger(tmp_path / "state").get("main", "anthropic:default")
     assert rec is not None and rec.next_probe_at == second.next_probe_at
     assert read_usage(tmp_path / "oc", "anthropic:default")["disabledReason"] == "billing"
+
+
+def test_a_rate_limit_inside_a_billing_window_is_probed_again_soon(tmp_path: Path) -> None:
+    """A 429 says nothing about money: OpenClaw's billing window stays, but while it is what
+    keeps the profile out, probed's own next step (the rate limit's 30 s) is the next probe."""
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing(hours=5)})
+    with FakeProvider() as fake:
+        fake.respond(kind="paid", status=429, headers={"retry-after": "30"})
+        started = datetime.now(UTC)
+        r = _run(tmp_path, fake)
+    assert r.failure is not None and str(r.failure.reason) == "rate_limit"
+    usage = read_usage(tmp_path / "oc", "anthropic:default")
+    assert usage["disabledReason"] == "billing" and usage["cooldownReason"] == "rate_limit"
+    assert r.next_probe_at is not None
+    assert 29 <= (r.next_probe_at - started).total_seconds() <= 40
