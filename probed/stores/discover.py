@@ -15,10 +15,8 @@ never got a database) has no profiles of its own and is not listed, so the main 
 are not shown twice. Every agent but main also sees the main agent's profiles it has state of
 its own for (`InheritingStore`), as OpenClaw merges main's store under it. `legacy_warnings`
 names the JSON files a SQLite-era OpenClaw would refuse or ignore (`openclaw doctor --fix`
-imports them), for `probed status` to show.
-
-An agent directory with none of these has no auth profiles and is skipped; one with something
-unusable (e.g. `auth-state.json` alone) is still returned, and its read() says what is wrong.
+imports them), for `probed status` to show. An agent directory with something unusable (e.g.
+`auth-state.json` alone) is still returned, and its read() says what is wrong.
 """
 
 from __future__ import annotations
