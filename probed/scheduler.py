@@ -55,14 +55,22 @@ RunKey = Callable[[Key], Awaitable[None]]
 
 
 def spread(
-    items: Iterable[tuple[Key, datetime]], *, now: datetime, window_s: float
+    items: Iterable[tuple[Key, datetime]],
+    *,
+    now: datetime,
+    window_s: float,
+    max_gap_s: float = 1.0,
 ) -> list[tuple[Key, datetime]]:
-    """Overdue deadlines (the daemon was down) spaced evenly over `window_s` from `now`, oldest
-    first, instead of all at once; future deadlines are kept as they are."""
+    """Overdue deadlines (the daemon was down) spaced evenly from `now`, oldest first, instead
+    of all at once; future deadlines are kept as they are.
+
+    The gap is `window_s / n` but never more than `max_gap_s`: thousands of overdue profiles
+    take the whole window, while two of them are not kept apart for half of it (a profile that
+    fell due while the daemon was starting would otherwise wait up to `window_s`)."""
     due = sorted(((at, k) for k, at in items if at <= now), key=lambda p: (p[0], p[1]))
     later = [(k, at) for k, at in items if at > now]
-    n = len(due)
-    spaced = [(k, now + timedelta(seconds=window_s * i / n)) for i, (_, k) in enumerate(due)]
+    gap = min(window_s / len(due), max_gap_s) if due else 0.0
+    spaced = [(k, now + timedelta(seconds=gap * i)) for i, (_, k) in enumerate(due)]
     return spaced + later
 
 

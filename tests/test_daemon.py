@@ -341,8 +341,8 @@ async def test_failure_extends_the_window_and_rearms_for_it(
             "the extended window",
         )
         key = Key("main", "anthropic:default")
-        armed = run.daemon.sched.deadline(key)
-        assert armed is not None
+        # the probe writes the window, then its run ends and arms the next deadline
+        armed = await run.until(lambda: run.daemon.sched.deadline(key), "the next deadline")
         assert armed.timestamp() * 1000 >= usage["cooldownUntil"] - 1000
         assert usage["cooldownReason"] == "rate_limit"
 

@@ -85,6 +85,13 @@ class Daemon:
     def output(self) -> str:
         return "\n".join(self.lines)
 
+    def wait_for(self, cond: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+        """`wait_for`, with what the daemon said so far when it times out."""
+        try:
+            return wait_for(cond, what, timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the daemon said:\n{self.output()}") from None
+
 
 def wait_for(cond: Callable[[], Any], what: str, timeout: float = 6.0) -> Any:
     end = time.monotonic() + timeout
@@ -177,13 +184,13 @@ def test_daemon_end_to_end(era: str, tmp_path: Path, fake: FakeProvider) -> None
     write_config(config, tmp_path, fake.base_url)
     d = start(tmp_path, config)
     try:
-        wait_for(lambda: d.notify.count("READY"), "READY=1")
+        d.wait_for(lambda: d.notify.count("READY"), "READY=1")
         ready = next(m for m in d.notify.messages if "READY" in m)
         assert "unusable" in ready.get("STATUS", "")
 
         # the cooldowns expire ~1.5 s after start: one probe each
-        wait_for(lambda: d.events("state_cleared", profile="anthropic:ok"), "state_cleared")
-        wait_for(lambda: d.events("backoff_extended", profile="anthropic:bad"), "backoff_extended")
+        d.wait_for(lambda: d.events("state_cleared", profile="anthropic:ok"), "state_cleared")
+        d.wait_for(lambda: d.events("backoff_extended", profile="anthropic:bad"), "the backoff")
         after = store.usage()
         assert not after.get("anthropic:ok", {}).get("cooldownUntil")  # success cleared it
         assert after["anthropic:bad"]["cooldownUntil"] >= t0 + 20_000  # failure extended it
@@ -198,7 +205,7 @@ def test_daemon_end_to_end(era: str, tmp_path: Path, fake: FakeProvider) -> None
         usage = store.usage()
         usage["anthropic:new"] = cooldown(now_ms() + 1000)
         store.write(profiles, usage)
-        wait_for(lambda: d.events("state_cleared", profile="anthropic:new"), "new profile cleared")
+        d.wait_for(lambda: d.events("state_cleared", profile="anthropic:new"), "the new profile")
 
         # exactly one probe pass per expiry, no re-probing of the extended window
         time.sleep(0.5)
@@ -211,10 +218,10 @@ def test_daemon_end_to_end(era: str, tmp_path: Path, fake: FakeProvider) -> None
         readies = d.notify.count("READY")
         sent_at = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
         d.proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: d.notify.count("READY") > readies, "READY after reload")
+        d.wait_for(lambda: d.notify.count("READY") > readies, "READY after reload")
         reloading = [m for m in d.notify.messages if "RELOADING" in m]
         assert reloading and int(reloading[-1]["MONOTONIC_USEC"]) >= sent_at
-        rejected = wait_for(lambda: d.events("config_rejected"), "config_rejected")
+        rejected = d.wait_for(lambda: d.events("config_rejected"), "config_rejected")
         assert rejected[0].startswith("<3>") and "backoff.rate_limit.base" in rejected[0]
         assert d.proc.poll() is None
 

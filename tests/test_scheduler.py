@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -133,12 +134,29 @@ def test_spread_spaces_overdue_work_and_keeps_future_deadlines() -> None:
     keys = [Key("main", f"p{i}") for i in range(4)]
     items = [(keys[i], now - timedelta(minutes=i + 1)) for i in range(3)]
     items.append((keys[3], now + timedelta(minutes=5)))
-    out = dict(spread(items, now=now, window_s=60))
+    out = dict(spread(items, now=now, window_s=60, max_gap_s=30))
     assert out[keys[2]] == now  # the oldest goes first
     assert out[keys[1]] == now + timedelta(seconds=20)
     assert out[keys[0]] == now + timedelta(seconds=40)
     assert out[keys[3]] == now + timedelta(minutes=5)
     assert all(at <= now + timedelta(seconds=60) for k, at in out.items() if k != keys[3])
+
+
+def test_a_few_overdue_deadlines_are_not_held_apart_for_the_whole_window() -> None:
+    """Two profiles that fell due while the daemon started go a second apart, not 30 s."""
+    now = datetime(2026, 10, 7, 12, tzinfo=UTC)
+    a, b = Key("main", "anthropic:a"), Key("main", "anthropic:b")
+    out = dict(spread([(a, now), (b, now)], now=now, window_s=60))
+    assert sorted(out.values()) == [now, now + timedelta(seconds=1)]
+
+
+def test_many_overdue_deadlines_take_the_whole_window() -> None:
+    now = datetime(2026, 10, 7, 12, tzinfo=UTC)
+    items = [(Key("main", f"p{i}"), now - timedelta(seconds=1)) for i in range(10_000)]
+    out = sorted(at for _, at in spread(items, now=now, window_s=60))
+    assert out[0] == now and now + timedelta(seconds=59) < out[-1] < now + timedelta(seconds=60)
+    gaps = {round((b - a).total_seconds(), 6) for a, b in itertools.pairwise(out)}
+    assert gaps == {0.006}
 
 
 @pytest.mark.anyio
