@@ -94,6 +94,8 @@ class Daemon:
         self._unreadable: dict[str, str] = {}
         self._clients: list[httpx.AsyncClient] = []
         self._eval_lock = anyio.Lock()
+        self._tasks: anyio.abc.TaskGroup | None = None  # for work that outlives one pass
+        self._clamping: set[str] = set()  # agents whose clamp is waiting for the store's lock
         self._reload_wanted = anyio.Event()
         self._rescan_wanted = anyio.Event()
         self._stop = self.opts.stop or anyio.Event()
@@ -113,6 +115,7 @@ class Daemon:
             self._new_context(self.config)
             try:
                 async with anyio.create_task_group() as tg:
+                    self._tasks = tg
                     await tg.start(self.sched.serve)
                     log.info(
                         "daemon_started",
@@ -201,7 +204,6 @@ class Daemon:
         A key whose probe is running is left alone: its own run re-evaluates the store when it
         ends (passing itself as `finished`), and only then is its next deadline known."""
         async with self._eval_lock:
-            self._clamp(store)
             self._seen[store.agent] = signature(store)
             try:
                 snap = await anyio.to_thread.run_sync(store.read)
@@ -209,6 +211,7 @@ class Daemon:
                 self._note_unreadable(store.agent, str(exc))
                 return []  # keep its schedules: a torn or locked file is not a cleared one
             self._unreadable.pop(store.agent, None)
+            self._clamp_soon(store, snap)
             now = utcnow()
             wanted = self._wanted(snap, now)
             for key in [k for k in self.sched.scheduled() if k.agent == store.agent]:
@@ -305,14 +308,31 @@ class Daemon:
             base, window_s, jitter=p.jitter, jitter_max=p.jitter_max, rng=self.rng
         )
 
-    def _clamp(self, store: Store) -> None:
-        if not self.config.repair.clamp_stale:
+    def _clamp_soon(self, store: Store, snap: Snapshot) -> None:
+        """Start the stale-window repair when this read shows one is due.
+
+        It runs beside the pass, not inside it: the write waits for OpenClaw's lock, which a
+        live gateway may hold for a while, and every other store's pass (and the event loop)
+        must go on meanwhile. Its write changes the store, and the watcher brings the clamped
+        window into the next pass. A clamp that found the lock busy is tried again on the next
+        pass over the store."""
+        if not self.config.repair.clamp_stale or self._tasks is None:
             return
         cap = self.config.backoff_for(Reason.BILLING).cap
+        if store.agent in self._clamping or not repair.needs_clamp(snap.state, cap_s=cap):
+            return
+        self._clamping.add(store.agent)
+        self._tasks.start_soon(self._clamp, store, cap)
+
+    async def _clamp(self, store: Store, cap_s: float) -> None:
         try:
-            repair.clamp_stale(store, cap_s=cap, now_ms=to_ms(utcnow()))
+            await anyio.to_thread.run_sync(
+                lambda: repair.clamp_stale(store, cap_s=cap_s, now_ms=to_ms(utcnow()))
+            )
         except ProbedError as exc:
             self._note_unreadable(store.agent, str(exc))
+        finally:
+            self._clamping.discard(store.agent)
 
     def _cancel(self, key: Key, *, why: str) -> None:
         self._base.pop(key, None)

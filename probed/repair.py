@@ -120,8 +120,9 @@ def record_failure(
     return store.update(mutate)
 
 
-def _needs_clamp(store: Store, cap_ms: int) -> bool:
-    _, changes = clamp_billing(dict(store.read().state), cap_ms=cap_ms)
+def needs_clamp(state: Mapping[str, Any], *, cap_s: float) -> bool:
+    """Whether `clamp_stale` would change this state (a store read the caller already has)."""
+    _, changes = clamp_billing(state, cap_ms=int(cap_s * 1000))
     return bool(changes)
 
 
@@ -134,7 +135,7 @@ def clamp_stale(store: Store, *, cap_s: float, now_ms: int) -> list[Clamped]:
     """
     del now_ms
     cap_ms = int(cap_s * 1000)
-    if not _needs_clamp(store, cap_ms):
+    if not needs_clamp(store.read().state, cap_s=cap_s):
         return []
     found: list[Clamped] = []
 

@@ -8,6 +8,8 @@ import itertools
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -25,6 +27,7 @@ from probed.fakeprovider import FakeProvider, fingerprint
 from probed.notify import Notifier
 from probed.recover import ProbeResult
 from probed.scheduler import Key
+from probed.stores.oclock import lock_path, proc_starttime
 
 KEY_A = "sk-ant-api03-DAEMON-0001-aaaaaaaaaaaaaaaa"
 KEY_B = "sk-ant-api03-DAEMON-0002-bbbbbbbbbbbbbbbb"
@@ -499,6 +502,56 @@ async def test_stale_billing_window_is_clamped_at_start_and_on_change(
 
 
 @pytest.mark.anyio
+async def test_a_clamp_waiting_for_openclaws_lock_holds_nothing_else_up(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """A live gateway holds one agent's lock while its stale window wants clamping: every other
+    agent is still scheduled and probed, the loop keeps going, and the clamp lands once the
+    holder is gone (its lock is then stale, never stolen while it lived)."""
+    t0 = now_ms()
+    held = AgentStore(tmp_path / "openclaw", "held", "B")
+    held.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": disabled(t0 + 86_400_000, t0 - 1000)},
+    )
+    other = AgentStore(tmp_path / "openclaw", "other", "B")
+    other.write(
+        {"anthropic:default": api_key("anthropic", KEY_B)},
+        {"anthropic:default": cooldown(t0 + 1000)},
+    )
+    config = write_config(tmp_path, fake.base_url).read_text(encoding="utf-8")
+    (tmp_path / "probed.toml").write_text(config.replace('base = "2s"', 'base = "1h"'))
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        payload = {
+            "pid": holder.pid,
+            "createdAt": "2026-12-01T00:00:00.000Z",
+            "starttime": proc_starttime(holder.pid),
+        }
+        lock_path(held.agent_dir).write_text(json.dumps(payload, indent=2) + "\n")
+        started = time.monotonic()
+        async with running(tmp_path / "probed.toml") as run:
+            await run.until(lambda: run.probes("anthropic:default"), "the other agent's probe")
+            assert time.monotonic() - started < 5  # not after the 30 s lock wait
+            assert [r.agent for r in run.results] == ["other"]
+            progress = run.daemon.sched.progress
+            await anyio.sleep(1.5)
+            assert run.daemon.sched.progress > progress  # the watchdog is still fed
+            assert held.usage()["anthropic:default"]["disabledUntil"] == t0 + 86_400_000
+            holder.kill()
+            holder.wait()
+            cap_ms = 2 * 3_600_000
+            await run.until(
+                lambda: held.usage()["anthropic:default"]["disabledUntil"] == t0 - 1000 + cap_ms,
+                "the clamp, once the holder is gone",
+                15,
+            )
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize("era", ["B", "C"])
 async def test_own_reads_do_not_wake_the_daemon(
     era: str, tmp_path: Path, fake: FakeProvider
@@ -531,26 +584,54 @@ async def test_own_reads_do_not_wake_the_daemon(
 
 
 @pytest.mark.anyio
-async def test_many_profiles_expiring_together_respect_concurrency(tmp_path: Path) -> None:
-    n, limit = 40, 3
-    keys = [f"sk-ant-api03-MANY-{i:04d}-aaaaaaaaaaaaaaaa" for i in range(n)]
-    with FakeProvider(delay=0.15) as fake:
-        for i, agent in enumerate(("a", "b")):
-            half = range(i * n // 2, (i + 1) * n // 2)
-            AgentStore(tmp_path / "openclaw", agent, "B").write(
-                {f"anthropic:p{j}": api_key("anthropic", keys[j]) for j in half},
-                {f"anthropic:p{j}": cooldown(now_ms() + 700) for j in half},
+async def test_a_thousand_profiles_expiring_in_one_second(tmp_path: Path) -> None:
+    """The issue's load case: 1,000 profiles of ten providers over ten agents, all expiring in
+    the same second. Each is probed once, no more than `[probe] concurrency` at a time (the
+    per-provider lock alone would allow ten), and the scheduler keeps making progress through
+    the burst, which is what feeds the watchdog."""
+    n, providers, agents, limit, delay = 1000, 10, 50, 4, 0.02
+    names = ["anthropic", *(f"lab{i}" for i in range(1, providers))]
+    extra = "".join(
+        f'\n[providers.{p}]\napi = "anthropic"\nbase_url = "{{url}}"\nmodel = "m"\n'
+        for p in names[1:]
+    )
+    due = now_ms() + 1500
+    with FakeProvider(delay=delay) as fake:
+        for a in range(agents):
+            ids = range(a * n // agents, (a + 1) * n // agents)
+            AgentStore(tmp_path / "openclaw", f"agent{a}", "B").write(
+                {
+                    f"{names[j % providers]}:p{j}": api_key(
+                        names[j % providers], f"sk-ant-api03-LOAD-{j:04d}-aaaaaaaaaaaa"
+                    )
+                    for j in ids
+                },
+                {f"{names[j % providers]}:p{j}": cooldown(due + j % 900) for j in ids},
             )
-        path = write_config(tmp_path, fake.base_url, concurrency=limit)
+        path = write_config(
+            tmp_path, fake.base_url, concurrency=limit, extra=extra.format(url=fake.base_url)
+        )
         async with running(path) as run:
-            progress = run.daemon.sched.progress
-            await run.until(lambda: len(run.results) == n, "every probe", 20)
-            assert run.daemon.sched.progress > progress  # the watchdog's measure moved
-        spans = sorted((r.at, r.at + 0.15) for r in fake.requests)
+            stalls: list[float] = []
+
+            async def sample_progress() -> None:
+                last, since = run.daemon.sched.progress, time.monotonic()
+                while len(run.results) < n:
+                    await anyio.sleep(0.05)
+                    if run.daemon.sched.progress != last:
+                        last, since = run.daemon.sched.progress, time.monotonic()
+                    stalls.append(time.monotonic() - since)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(sample_progress)
+                await run.until(lambda: len(run.results) >= n, "every probe", 120)
+        spans = sorted((r.at, r.at + delay) for r in fake.requests)
     in_flight = max(sum(1 for s, e in spans if s <= at < e) for at, _ in spans)
-    assert in_flight <= limit
-    assert all(r.usable for r in run.results)
-    assert len({(r.agent, r.profile) for r in run.results}) == n
+    assert 2 <= in_flight <= limit  # the limiter binds, and it is not one at a time
+    assert len(run.results) == n and all(r.usable for r in run.results)
+    assert len({(r.agent, r.profile) for r in run.results}) == n  # each one once
+    assert len(fake.requests) == n
+    assert max(stalls) < 2.0  # progress never stopped for a watchdog period (WATCHDOG_USEC/2)
 
 
 @pytest.mark.anyio
