@@ -37,13 +37,9 @@ from probed.failure import Failure
 from probed.ledger import Ledger
 from probed.logs import get_logger
 from probed.model import View
+from probed.openclawjson import load_openclaw_json
 from probed.probes.credentials import CredentialProblem, file_secret_providers, resolve_secret
-from probed.probes.endpoints import (
-    OpenClawProvider,
-    canonical,
-    load_openclaw_json,
-    openclaw_providers,
-)
+from probed.probes.endpoints import OpenClawProvider, canonical, openclaw_providers
 from probed.probes.endpoints import resolve as resolve_endpoint
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder

@@ -436,6 +436,30 @@ async def test_agent_added_at_run_time_is_picked_up(tmp_path: Path, fake: FakePr
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("era", ["B", "C"])
+async def test_an_agent_dir_outside_the_state_root_is_watched(
+    era: str, tmp_path: Path, fake: FakeProvider
+) -> None:
+    """openclaw.json gives the agent an `agentDir` of its own: what OpenClaw writes there is
+    seen and recovered like anything under the state root."""
+    work = AgentStore(tmp_path / "openclaw", "work", era)
+    work.agent_dir = tmp_path / "elsewhere" / "work"
+    profiles = {"anthropic:work": api_key("anthropic", KEY_B)}
+    work.write(profiles, {})
+    (tmp_path / "openclaw").mkdir(exist_ok=True)
+    (tmp_path / "openclaw" / "openclaw.json").write_text(
+        json.dumps({"agents": {"list": [{"id": "work", "agentDir": str(work.agent_dir)}]}})
+    )
+    async with running(write_config(tmp_path, fake.base_url)) as run:
+        assert run.daemon.stores["work"].agent_dir == work.agent_dir
+        await anyio.sleep(0.3)
+        work.write(profiles, {"anthropic:work": cooldown(now_ms() + 500)})
+        await run.until(lambda: run.probes("anthropic:work"), "the configured agent's probe")
+        await run.until(lambda: work.usage()["anthropic:work"].get("errorCount") == 0, "cleared")
+    assert [r.agent for r in run.results] == ["work"]
+
+
+@pytest.mark.anyio
 async def test_openclaw_state_created_after_start_is_picked_up(
     tmp_path: Path, fake: FakeProvider
 ) -> None:

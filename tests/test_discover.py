@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -116,3 +117,30 @@ def test_missing_state_dir_and_agents(tmp_path: Path) -> None:
         open_agent(tmp_path, "ghost")
     era_b(tmp_path, {}, agent="beta")
     assert open_agent(tmp_path, "beta").era is Era.JSON_SPLIT
+
+
+def test_an_agent_dir_set_in_openclaw_json_is_where_its_store_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenClaw keeps a configured agent's store at its `agentDir`, wherever that is; its
+    default directory, if one is left over, is not what the gateway uses."""
+    state, home = tmp_path / "state", tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("OPENCLAW_HOME", raising=False)
+    era_b(state, {}, agent="work")
+    elsewhere = home / "bots" / "work"
+    elsewhere.parent.mkdir(parents=True)
+    shutil.move(state / "agents" / "work" / "agent", elsewhere)
+    era_b(state, {}, agent="moved")  # a leftover: openclaw.json sends this agent elsewhere
+    era_b(state, {}, agent="plain")
+    (state / "openclaw.json").write_text(
+        '{agents: {list: [{id: "Work", agentDir: "~/bots/work"},'
+        ' {id: "moved", agentDir: "/nonexistent/moved"}, {id: "plain"}]}}'
+    )
+    stores = {s.agent: s for s in discover(OpenClawConfig(state_dir=state))}
+    assert set(stores) == {"work", "plain"}
+    assert stores["work"].agent_dir == elsewhere
+    assert stores["work"].era is Era.JSON_SPLIT and stores["work"].read().profiles
+    assert open_agent(state, "work").agent_dir == elsewhere
+    with pytest.raises(NotFound, match="/nonexistent/moved"):
+        open_agent(state, "moved")

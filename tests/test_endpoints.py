@@ -8,12 +8,8 @@ import pytest
 
 from probed.config import parse_config
 from probed.errors import ConfigError
-from probed.probes.endpoints import (
-    canonical,
-    load_openclaw_json,
-    openclaw_providers,
-    resolve,
-)
+from probed.openclawjson import load_openclaw_json
+from probed.probes.endpoints import canonical, openclaw_providers, resolve
 
 
 def _config(tmp_path: Path, providers: dict | None = None):

@@ -12,19 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import json5
-
 from probed.config import Api, Config
 from probed.errors import ConfigError
-from probed.files import read_regular
-from probed.logs import get_logger
 from probed.model import canonical_provider, normalize_provider
-
-log = get_logger()
+from probed.openclawjson import load_openclaw_json
 
 CheckKind = Literal[
     "models",
@@ -137,27 +131,6 @@ class OpenClawProvider:
     api_word: str | None  # as written, for messages
     base_url: str | None
     models: tuple[str, ...]
-
-
-def load_openclaw_json(state_dir: Path) -> Mapping[str, Any]:
-    """`<openclaw state>/openclaw.json` as data; {} when absent. Unreadable -> warning, {}."""
-    path = state_dir / "openclaw.json"
-    try:
-        text = read_regular(path).decode("utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        log.warning("openclaw_config_unreadable", path=str(path), error=exc.strerror)
-        return {}
-    except UnicodeDecodeError:
-        log.warning("openclaw_config_unreadable", path=str(path), error="not UTF-8 text")
-        return {}
-    try:
-        data = json5.loads(text)
-    except ValueError as exc:
-        log.warning("openclaw_config_unreadable", path=str(path), error=str(exc)[:200])
-        return {}
-    return data if isinstance(data, Mapping) else {}
 
 
 def openclaw_providers(doc: Mapping[str, Any]) -> dict[str, OpenClawProvider]:

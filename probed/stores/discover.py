@@ -22,12 +22,14 @@ imports them), for `probed status` to show. An agent directory with something un
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from probed.config import OpenClawConfig
 from probed.errors import ConfigError, NotFound, StoreError
+from probed.openclawjson import configured_agent_dirs, load_openclaw_json
 from probed.stores.base import Era, Mutator, Snapshot, Store
 from probed.stores.inherit import InheritingStore
 from probed.stores.jsonstore import PROFILES_FILE, STATE_FILE, JsonStore
@@ -50,6 +52,10 @@ class _Install:
     state_dir: Path
     agent_ids: frozenset[str]
     shared_holds_main: bool
+    configured_dirs: Mapping[str, Path]  # agentDir set in openclaw.json, by agent id
+
+    def agent_dir(self, agent_id: str) -> Path:
+        return self.configured_dirs.get(agent_id) or agent_dir(self.state_dir, agent_id)
 
 
 def _install(state_dir: Path) -> _Install:
@@ -60,20 +66,23 @@ def _install(state_dir: Path) -> _Install:
             "state_dir or $OPENCLAW_STATE_DIR)"
         )
     shared = inspect_shared(shared_db_path(state_dir))
+    configured = configured_agent_dirs(load_openclaw_json(state_dir))
     ids: set[str] = set()
     agents_root = state_dir / "agents"
     if agents_root.is_dir():
         for child in agents_root.iterdir():
             if _AGENT_ID.match(child.name) and (child / "agent").is_dir():
                 ids.add(child.name)
+    ids.update(agent_id for agent_id, where in configured.items() if where.is_dir())
     if shared.holds_main:
         ids.add(MAIN_AGENT)
-    return _Install(state_dir, frozenset(ids), shared.holds_main)
+    return _Install(state_dir, frozenset(ids), shared.holds_main, configured)
 
 
 def discover(config: OpenClawConfig) -> list[Store]:
-    """Every agent under <state>/agents/<id>/agent (filtered by config.agents), plus the shared
-    main-agent store, each with its era detected from disk. Raises ConfigError (exit 78)
+    """Every agent under <state>/agents/<id>/agent or at the `agentDir` openclaw.json gives it
+    (filtered by config.agents), plus the shared main-agent store, each with its era detected
+    from disk. Raises ConfigError (exit 78)
     naming the state dir when it does not exist; an unreadable or unknown agent store is still
     returned (its read() raises) so status can report it."""
     install = _install(config.state_dir)
@@ -95,7 +104,7 @@ def open_agent(state_dir: Path, agent_id: str) -> Store:
     main = _store_for(install, MAIN_AGENT)
     store = main if agent_id == MAIN_AGENT else _store_for(install, agent_id, main=main)
     if store is None:
-        where = agent_dir(install.state_dir, agent_id)
+        where = install.agent_dir(agent_id)
         if not where.is_dir():
             raise NotFound(f"agent {agent_id}: {where} does not exist")
         raise NotFound(f"agent {agent_id}: {where} holds no OpenClaw auth-profile store")
@@ -110,7 +119,7 @@ def _store_for(install: _Install, agent_id: str, *, main: Store | None = None) -
 
 
 def _own_store(install: _Install, agent_id: str) -> Store | None:
-    adir = agent_dir(install.state_dir, agent_id)
+    adir = install.agent_dir(agent_id)
     own_db = adir / AGENT_DB
     if agent_id == MAIN_AGENT and install.shared_holds_main:
         return SqliteStore(agent_id, adir, shared_db_path(install.state_dir), shared=True)

@@ -50,7 +50,12 @@ def require(pkg: str) -> None:
 
 
 def run_node(
-    script: str, *args: str, pkg: str, env: dict[str, str] | None = None, timeout: float = 120
+    script: str,
+    *args: str,
+    pkg: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     require(pkg)
     full_env = {**os.environ, "OPENCLAW_PKG_DIR": pkg, "OPENCLAW_LOG_LEVEL": "error", **(env or {})}
@@ -61,6 +66,7 @@ def run_node(
         timeout=timeout,
         env=full_env,
         check=False,
+        cwd=cwd,
     )
 
 
