@@ -10,13 +10,15 @@ The era comes from what is on disk, never from a version number:
   `authProfiles.*` rows: 9.x relocates the main store there).
 - `auth-profiles.json` (+ `auth-state.json`) -> A or B (JsonStore tells them apart per read).
 
-Each agent's era is its own: an agent directory without any of these files (on 9.x, one that
-never got a database) has no profiles of its own and is not listed, so the main agent's profiles
-are not shown twice. Every agent but main also sees the main agent's profiles it has state of
-its own for (`InheritingStore`), as OpenClaw merges main's store under it. `legacy_warnings`
-names the JSON files a SQLite-era OpenClaw would refuse or ignore (`openclaw doctor --fix`
-imports them), for `probed status` to show. An agent directory with something unusable (e.g.
-`auth-state.json` alone) is still returned, and its read() says what is wrong.
+An agent that `openclaw.json` gives an `agentDir` is looked for there instead of under
+`<state>/agents` (see `probed.openclawjson`). Each agent's era is its own: an agent directory
+without any of these files (on 9.x, one that never got a database) has no profiles of its own
+and is not listed, so the main agent's profiles are not shown twice. Every agent but main also
+sees the main agent's profiles it has state of its own for (`InheritingStore`), as OpenClaw
+merges main's store under it. `legacy_warnings` names the JSON files a SQLite-era OpenClaw
+would refuse or ignore (`openclaw doctor --fix` imports them), for `probed status` to show. An
+agent directory with something unusable (e.g. `auth-state.json` alone) is still returned, and
+its read() says what is wrong.
 """
 
 from __future__ import annotations
@@ -82,9 +84,9 @@ def _install(state_dir: Path) -> _Install:
 def discover(config: OpenClawConfig) -> list[Store]:
     """Every agent under <state>/agents/<id>/agent or at the `agentDir` openclaw.json gives it
     (filtered by config.agents), plus the shared main-agent store, each with its era detected
-    from disk. Raises ConfigError (exit 78)
-    naming the state dir when it does not exist; an unreadable or unknown agent store is still
-    returned (its read() raises) so status can report it."""
+    from disk. Raises ConfigError (exit 78) naming the state dir when it does not exist; an
+    unreadable or unknown agent store is still returned (its read() raises) so status can
+    report it."""
     install = _install(config.state_dir)
     wanted = set(config.agents)
     main = _store_for(install, MAIN_AGENT)
