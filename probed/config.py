@@ -243,6 +243,23 @@ class _Reader:
             raise ConfigError(f"{self.where}: {self.path(extra[0])} is not a known key")
 
 
+def _directory(section: _Reader, key: str, path: Path) -> None:
+    """A directory setting must not point at, or under, something that is not a directory.
+
+    A path that does not exist yet is fine (probed creates its own directories, and OpenClaw's
+    may appear later); a file in the way would otherwise fail at the first probe, far from the
+    key that caused it."""
+    for candidate in (path, *path.parents):
+        try:
+            if candidate.is_dir():
+                return
+            if candidate.exists():
+                what = "is" if candidate == path else "is under"
+                raise section.fail(key, f"{what} {candidate}, which is not a directory")
+        except OSError:
+            return  # unreadable: the first real use says what is wrong
+
+
 def _tname(value: object) -> str:
     return {
         bool: "a boolean",
@@ -265,6 +282,8 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         lock_dir=resolve_lock_dir(d.string("lock_dir", ""), env),
         state_dir=resolve_state_dir(d.string("state_dir", ""), env),
     )
+    _directory(d, "lock_dir", daemon.lock_dir)
+    _directory(d, "state_dir", daemon.state_dir)
     d.finish()
 
     o = top.table_at("openclaw")
@@ -274,6 +293,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         agents=o.strings("agents", ()),
         reload_command=reload_command,
     )
+    _directory(o, "state_dir", openclaw.state_dir)
     o.finish()
 
     p = top.table_at("probe")

@@ -471,7 +471,8 @@ class Daemon:
         self.config = new
         configure(new.daemon.log_level, new.daemon.log_format)
         self._new_context(new)
-        self._base.clear()  # every key is re-armed: new jitter, new backoff
+        if {"probe", "backoff", "openclaw"} & set(changed):
+            self._base.clear()  # every key is re-armed: new jitter, new backoff
         await self.scan()
         log.info("config_reloaded", config=str(self.config_path), changed=changed)
 

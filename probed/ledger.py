@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed.clock import from_ms, to_ms
-from probed.errors import StoreError
+from probed.errors import ConfigError, StoreError
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -81,8 +81,9 @@ class Ledger:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
-                f"{self.path.parent}: cannot create probed's state dir ({exc})"
+            raise ConfigError(
+                f"{self.path.parent}: cannot create probed's state directory ([daemon] "
+                f"state_dir): {exc.strerror or exc}"
             ) from None
         conn = self._open()
         try:

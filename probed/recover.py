@@ -242,7 +242,8 @@ async def probe_profile(
                 )
             _record(flight, key, result)
     except StoreBusy as exc:
-        failure = _local(Reason.UNKNOWN, str(exc), "try again when the running probe finishes")
+        # the provider's single-flight lock or OpenClaw's own store lock: the message names it
+        failure = _local(Reason.UNKNOWN, str(exc), "try again once the lock named is released")
         return replace(base, outcome="skipped", failure=failure)
     if reload_needed:
         await anyio.to_thread.run_sync(run_reload_command, ctx.config.openclaw.reload_command)
@@ -262,7 +263,7 @@ async def _probe_locked(
 ) -> tuple[ProbeResult, bool]:
     """Probe one profile under its provider's lock. `recorded_reason` is OpenClaw's word for the
     latest window, active or expired-but-uncleared: it decides whether only a paid probe can
-    prove recovery (billing, quota)."""
+    prove recovery (billing, quota, model_not_found)."""
     snap = await anyio.to_thread.run_sync(store.read)
     profile = snap.profiles[profile_id]
     provider = canonical(profile.provider)
@@ -299,10 +300,12 @@ async def _probe_locked(
         )
         return await _hold(ctx, store, profile_id, base, failure), False
 
-    need_paid = recorded is not None and recorded.is_money
+    # A model list answers whether or not one model exists for this key (and lists one page at
+    # most), so a missing model, like missing money, is only disproved by a generation on it.
+    need_paid = recorded is not None and (recorded.is_money or recorded is Reason.MODEL_NOT_FOUND)
     if model is not None:
         models: list[str | None] = [model]
-    elif need_paid:
+    elif recorded is not None and recorded.is_money:
         listed = [m for m in (cooldown_model, *endpoint.models) if m]
         models = list(dict.fromkeys(listed)) or [None]
     else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from probed.errors import ProbedError
 from probed.ledger import Ledger
 from probed.logs import get_logger
 
@@ -87,6 +88,7 @@ class ProbeScheduler:
     ) -> None:
         self._run_key = run_key
         self._ledger = ledger
+        self._ledger_problem: str | None = None
         self._heartbeat_s = heartbeat_s
         self._clock_check_s = clock_check_s
         self._clock_step_s = clock_step_s
@@ -166,22 +168,22 @@ class ProbeScheduler:
             self._pending[key] = at
         else:
             self._arm(key, at)
-        if record and self._ledger is not None:
-            self._ledger.set_next(key.agent, key.profile, key.model, at)
+        if record:
+            self._record([(key, at)])
 
     def schedule_many(self, items: Iterable[tuple[Key, datetime]]) -> None:
         """Like `schedule` for each item, with one ledger transaction for all of them."""
         entries = list(items)
         for key, at in entries:
             self.schedule(key, at, record=False)
-        if self._ledger is not None and entries:
-            self._ledger.set_next_many([(k.agent, k.profile, k.model, at) for k, at in entries])
+        if entries:
+            self._record(entries)
 
     def cancel(self, key: Key, *, record: bool = True) -> bool:
         """Forget the key's deadline (a run in flight finishes). True if something was armed."""
         had = self._disarm(key) or self._pending.pop(key, None) is not None
-        if record and had and self._ledger is not None:
-            self._ledger.set_next(key.agent, key.profile, key.model, None)
+        if record and had:
+            self._record([(key, None)])
         return had
 
     def deadline(self, key: Key) -> datetime | None:
@@ -211,6 +213,21 @@ class ProbeScheduler:
             self._sched.wakeup()
 
     # ---- internals -------------------------------------------------------------------------
+
+    def _record(self, entries: Sequence[tuple[Key, datetime | None]]) -> None:
+        """Next-probe times into the ledger, for `probed status`. The schedule itself lives
+        here, so a ledger that cannot be written (its directory gone or replaced) is reported
+        once per distinct problem and costs no deadline."""
+        if self._ledger is None:
+            return
+        try:
+            self._ledger.set_next_many([(k.agent, k.profile, k.model, at) for k, at in entries])
+        except ProbedError as exc:
+            if str(exc) != self._ledger_problem:
+                self._ledger_problem = str(exc)
+                log.warning("ledger_unwritable", error=str(exc))
+        else:
+            self._ledger_problem = None
 
     def _arm(self, key: Key, at: datetime) -> None:
         if self._sched is None:

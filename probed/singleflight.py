@@ -26,7 +26,7 @@ from typing import Any
 
 import anyio
 
-from probed.errors import StoreBusy
+from probed.errors import ConfigError, StoreBusy
 
 RESULT_TTL_S = 86400.0
 
@@ -87,7 +87,13 @@ class SingleFlight:
     ) -> AsyncIterator[Flight]:
         """Hold `provider`'s lock; StoreBusy when another holder keeps it past `timeout`."""
         began = time.time() if started is None else started
-        self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"{self.lock_dir}: cannot create probed's lock directory ([daemon] lock_dir): "
+                f"{exc.strerror or exc}"
+            ) from None
         name = self._name(provider)
         lock = self._locks.setdefault(name, anyio.Lock())
         try:

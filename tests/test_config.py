@@ -217,3 +217,25 @@ def test_a_config_path_that_is_not_a_file_says_so(tmp_path: Path) -> None:
         load_config(fifo, env={})
     with pytest.raises(ConfigError, match="is not a regular file"):
         load_config(tmp_path, env={})
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("daemon", "lock_dir"), ("daemon", "state_dir"), ("openclaw", "state_dir")],
+)
+def test_a_directory_key_pointing_at_a_file_names_the_key(
+    tmp_path: Path, section: str, key: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for target, said in ((blocker, "is "), (blocker / "below", "is under ")):
+        with pytest.raises(ConfigError) as err:
+            load(tmp_path, f'[{section}]\n{key} = "{target}"\n')
+        message = str(err.value)
+        assert f"{section}.{key} {said}{blocker}, which is not a directory" in message
+        assert message.startswith(str(tmp_path / "probed.toml"))
+
+
+def test_a_directory_that_does_not_exist_yet_is_fine(tmp_path: Path) -> None:
+    config = load(tmp_path, f'[daemon]\nlock_dir = "{tmp_path / "later" / "locks"}"\n')
+    assert config.daemon.lock_dir == tmp_path / "later" / "locks"  # type: ignore[attr-defined]

@@ -717,6 +717,39 @@ async def test_sighup_storm_reloads_and_loses_no_schedule(
 
 
 @pytest.mark.anyio
+async def test_a_reload_that_changes_no_timing_keeps_every_deadline(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """SIGHUP with the same file, or only a new log level: the jittered deadlines stay exactly
+    where they were (a reload is no reason to move a probe)."""
+    AgentStore(tmp_path / "openclaw", "main", "B").write(
+        {
+            f"anthropic:p{i}": api_key("anthropic", f"sk-ant-api03-HUP-{i:04d}-aaaa")
+            for i in range(8)
+        },
+        {f"anthropic:p{i}": cooldown(now_ms() + 600_000) for i in range(8)},
+    )
+    path = write_config(tmp_path, fake.base_url)
+    text = path.read_text(encoding="utf-8").replace('jitter_max = "0s"', 'jitter_max = "5m"')
+    text = text.replace('jitter = "0%"', 'jitter = "50%"')
+    path.write_text(text, encoding="utf-8")
+    async with running(path) as run:
+        keys = {Key("main", f"anthropic:p{i}") for i in range(8)}
+        await run.until(lambda: run.daemon.sched.scheduled() >= keys, "every job")
+        before = {k: run.daemon.sched.deadline(k) for k in keys}
+        assert len(set(before.values())) > 1  # jittered, so a re-draw would show
+        reloads = run.daemon.config
+        os.kill(os.getpid(), signal.SIGHUP)
+        await run.until(lambda: run.daemon.config is not reloads, "the reload")
+        path.write_text(text.replace('log_level = "warning"', 'log_level = "error"'))
+        reloads = run.daemon.config
+        os.kill(os.getpid(), signal.SIGHUP)
+        await run.until(lambda: run.daemon.config is not reloads, "the second reload")
+        await anyio.sleep(0.3)
+        assert {k: run.daemon.sched.deadline(k) for k in keys} == before
+
+
+@pytest.mark.anyio
 async def test_bad_config_on_sighup_keeps_the_old_one(tmp_path: Path, fake: FakeProvider) -> None:
     AgentStore(tmp_path / "openclaw", "main", "B").write(
         {"anthropic:default": api_key("anthropic", KEY_A)},

@@ -113,6 +113,9 @@ def test_state_file_without_profiles_is_returned_broken(tmp_path: Path) -> None:
 def test_missing_state_dir_and_agents(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="state directory does not exist"):
         discover(OpenClawConfig(state_dir=tmp_path / "nope"))
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError, match="a-file: the OpenClaw state directory is not a dir"):
+        discover(OpenClawConfig(state_dir=tmp_path / "a-file"))
     with pytest.raises(NotFound, match="agent ghost"):
         open_agent(tmp_path, "ghost")
     era_b(tmp_path, {}, agent="beta")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 from helpers.ladderrun import endpoint, ladder
 
 from probed.fakeprovider import TEN_MB, FakeProvider
+from probed.probes.ladder import forget_secret
 
 KEY = "sk-proj-SECRET-ladder-0001"
 
@@ -125,3 +127,31 @@ def test_a_200_that_is_not_the_api_proves_nothing() -> None:
         r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=False)
     assert not r.ok and not r.write and r.failure is not None
     assert "not the provider's JSON" in r.failure.message and "text/html" in r.failure.message
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        ("Forbidden for key ending ...Qz9x (sk-ant-api0)", "Forbidden for key ending ...*** (***)"),
+        ("key 4f2b7c9e1aQz9x is disabled", "key *** is disabled"),
+        ("rate limited on 4f2b7c9e", "rate limited on ***"),
+        ("nothing of it here, 12 tokens", "nothing of it here, 12 tokens"),
+        ("the model Qz9xl is fine", "the model Qz9xl is fine"),  # not a word of its own
+    ],
+)
+def test_a_provider_echoing_part_of_the_key_in_its_own_words_is_masked(
+    said: str, shown: str
+) -> None:
+    assert forget_secret(said, "sk-ant-api03-4f2b7c9e1aQz9x") == shown
+
+
+def test_a_provider_echoing_the_key_tail_never_carries_it_into_the_failure() -> None:
+    with FakeProvider() as fake:
+        fake.respond(
+            status=403,
+            body='{"error":{"message":"Forbidden for key ending ...0001 (first: ladder-0001)",'
+            '"type":"invalid_request_error"}}',
+        )
+        r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=False)
+    assert r.failure is not None and r.failure.status == 403
+    assert "0001" not in r.failure.message and "ladder" not in r.failure.message

@@ -243,3 +243,38 @@ def test_a_rate_limit_inside_a_billing_window_is_probed_again_soon(tmp_path: Pat
     assert usage["disabledReason"] == "billing" and usage["cooldownReason"] == "rate_limit"
     assert r.next_probe_at is not None
     assert 29 <= (r.next_probe_at - started).total_seconds() <= 40
+
+
+def test_a_missing_model_is_only_cleared_by_a_generation_on_that_model(tmp_path: Path) -> None:
+    """A model list answers whether or not the one model exists: a `model_not_found` window
+    scoped to a model takes a one-token generation on that model, and stays when it fails."""
+    now = int(time.time() * 1000)
+    usage = {
+        "cooldownUntil": now - 1000,
+        "cooldownReason": "model_not_found",
+        "cooldownModel": "claude-nope",
+        "errorCount": 1,
+        "failureCounts": {"model_not_found": 1},
+        "lastFailureAt": now - 60_000,
+    }
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": usage})
+    with FakeProvider() as fake:
+        fake.respond(
+            model="claude-nope",
+            kind="paid",
+            status=404,
+            body='{"type":"error","error":{"type":"not_found_error",'
+            '"message":"model: claude-nope"}}',
+        )
+        r = _run(tmp_path, fake, force=True)  # expired, not cleared: as the daemon probes it
+        paid = [q for q in fake.requests if q.paid]
+        assert [q.model for q in paid] == ["claude-nope"]
+    assert r.outcome == "failed" and r.failure is not None
+    assert str(r.failure.reason) == "model_not_found"
+    assert read_usage(tmp_path / "oc", "anthropic:default")["cooldownUntil"] > now
+
+    with FakeProvider() as fake:  # the model is back
+        r = _run(tmp_path, fake, force=True)
+        assert fake.counts().paid == 1  # a free list alone would not have cleared it
+    assert r.outcome == "recovered"
+    assert "cooldownUntil" not in read_usage(tmp_path / "oc", "anthropic:default")

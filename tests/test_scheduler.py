@@ -9,6 +9,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+import structlog.testing
 
 from probed.ledger import Ledger
 from probed.scheduler import Key, ProbeScheduler, spread
@@ -174,6 +175,24 @@ async def test_schedule_is_written_to_the_ledger(tmp_path: Path) -> None:
         rec = ledger.get("main", "anthropic:default")
         assert rec is not None and rec.next_probe_at is None
         tg.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_a_ledger_that_cannot_be_written_costs_no_deadline(tmp_path: Path) -> None:
+    """The ledger only mirrors the schedule for `probed status`: its directory replaced by a
+    file is one warning, and the probe still runs on time."""
+    (tmp_path / "gone").write_text("")
+    calls = Recorder()
+    sched = ProbeScheduler(calls, ledger=Ledger(tmp_path / "gone" / "state"))
+    with structlog.testing.capture_logs() as said:
+        async with anyio.create_task_group() as tg:
+            await tg.start(sched.serve)
+            sched.schedule(A, soon(50))
+            sched.schedule_many([(B, soon(60))])
+            await calls.wait_for(2)
+            tg.cancel_scope.cancel()
+    assert [k for k, _ in calls.calls] == [A, B]
+    assert [e["event"] for e in said].count("ledger_unwritable") == 1
 
 
 @pytest.mark.anyio

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from probed.errors import StoreBusy
+from probed.errors import ConfigError, StoreBusy
 from probed.singleflight import SingleFlight
 
 HOLDER = """
@@ -122,3 +122,15 @@ def test_a_result_from_before_the_caller_started_is_not_reused(tmp_path: Path) -
     assert anyio.run(go) is None
     results = tmp_path / "locks" / "mistral.results.json"
     assert stat.S_IMODE(os.stat(results).st_mode) == 0o600
+
+
+def test_a_lock_dir_that_cannot_be_made_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "in-the-way").write_text("")
+    sf = SingleFlight(tmp_path / "in-the-way" / "locks")
+
+    async def go() -> None:
+        async with sf.hold("anthropic", timeout=2):
+            pass
+
+    with pytest.raises(ConfigError, match=r"in-the-way/locks: .*\[daemon\] lock_dir"):
+        anyio.run(go)

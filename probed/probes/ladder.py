@@ -18,8 +18,9 @@ probed's own (no model configured, a secret it cannot resolve) is not (reported 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import ModuleType
 from typing import Any
@@ -28,7 +29,7 @@ import httpx
 
 from probed.classify import classify, classify_transport
 from probed.failure import Failure
-from probed.logs import get_logger
+from probed.logs import MASK, get_logger
 from probed.probes import anthropic, gemini, openai
 from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, FreeCheck
@@ -51,6 +52,60 @@ class LadderResult:
 
 
 async def run_ladder(
+    client: httpx.AsyncClient,
+    endpoint: Endpoint,
+    secret: Secret,
+    *,
+    need_paid: bool,
+    model: str | None,
+    timeout: float,
+    now: Callable[[], datetime],
+    spend: Callable[[], bool],
+) -> LadderResult:
+    result = await _climb(
+        client,
+        endpoint,
+        secret,
+        need_paid=need_paid,
+        model=model,
+        timeout=timeout,
+        now=now,
+        spend=spend,
+    )
+    if result.failure is None:
+        return result
+    message = forget_secret(result.failure.message, secret.value)
+    return replace(result, failure=replace(result.failure, message=message))
+
+
+def forget_secret(text: str, secret: str) -> str:
+    """Mask what a provider echoed of this very credential in its own words.
+
+    The classifier masks anything credential-shaped; a provider may also quote a fragment in a
+    shape of its own ("key ending 3f9a", a bare prefix). Every run of 6 or more characters of
+    the secret is masked, and so are its last 4 when they stand alone as a word."""
+    if len(secret) < 8:
+        return text
+    hidden = [False] * len(text)
+    for start in range(len(secret) - 5):
+        piece = secret[start : start + 6]
+        at = text.find(piece)
+        while at != -1:
+            hidden[at : at + 6] = [True] * 6
+            at = text.find(piece, at + 1)
+    tail = re.escape(secret[-4:])
+    for m in re.finditer(rf"(?<![A-Za-z0-9]){tail}(?![A-Za-z0-9])", text):
+        hidden[m.start() : m.end()] = [True] * (m.end() - m.start())
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        if not hidden[i]:
+            out.append(ch)
+        elif i == 0 or not hidden[i - 1]:
+            out.append(MASK)
+    return "".join(out)
+
+
+async def _climb(
     client: httpx.AsyncClient,
     endpoint: Endpoint,
     secret: Secret,

@@ -63,8 +63,9 @@ class _Install:
 def _install(state_dir: Path) -> _Install:
     state_dir = state_dir.expanduser()
     if not state_dir.is_dir():
+        what = "is not a directory" if state_dir.exists() else "does not exist"
         raise ConfigError(
-            f"{state_dir}: the OpenClaw state directory does not exist (set [openclaw] "
+            f"{state_dir}: the OpenClaw state directory {what} (set [openclaw] "
             "state_dir or $OPENCLAW_STATE_DIR)"
         )
     shared = inspect_shared(shared_db_path(state_dir))
