@@ -652,6 +652,12 @@ _MESSAGE_RULES: tuple[tuple[re.Pattern[str], Reason, Scope], ...] = (
         "profile",
     ),
     (
+        # OpenAI gates some models behind organisation verification; the key serves the rest
+        re.compile(r"organi[sz]ation must be verified|verify (your )?organi[sz]ation"),
+        Reason.PERMISSION,
+        "model",
+    ),
+    (
         re.compile(
             r"timed? ?out|timeout|deadline exceeded|econnreset|etimedout|econnrefused|"
             r"connection (reset|refused|closed|error)|network error|socket hang up|bad gateway|"

@@ -643,6 +643,23 @@ CASES: list[
         None,
     ),
     (
+        "openai-400-organization-not-verified",
+        "openai",
+        400,
+        {},
+        _openai(
+            "Your organization must be verified to use the model `o3`. Please go to: "
+            "https://platform.openai.com/settings/organization/general and click on Verify "
+            "Organization.",
+            "invalid_request_error",
+            "unsupported_value",
+        ),
+        "permission",
+        "model",
+        None,
+        None,
+    ),
+    (
         "openclaw-skip-billing-issue",
         "openai",
         None,
