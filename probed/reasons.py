@@ -123,3 +123,17 @@ def from_openclaw(word: str | None) -> Reason | None:
         "no_error_details": Reason.UNKNOWN,
         "unclassified": Reason.UNKNOWN,
     }.get(word, Reason.UNKNOWN)
+
+
+def refine(recorded: Reason | None, own_verdict: str | None) -> Reason | None:
+    """OpenClaw's recorded reason, sharpened by probed's own last verdict (ledger word).
+
+    OpenClaw has no word for quota and writes one as `rate_limit`: when probed's verdict is a
+    reason OpenClaw writes under exactly the recorded word, the verdict is the truer of the two
+    (a quota, not a rate limit). Anything else leaves OpenClaw's word as it is."""
+    if recorded is None or own_verdict in (None, "ok"):
+        return recorded
+    mine = from_openclaw(own_verdict)
+    if mine is not None and mine != recorded and openclaw_lane(mine).word == str(recorded):
+        return mine
+    return recorded

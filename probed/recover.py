@@ -43,7 +43,7 @@ from probed.probes.endpoints import OpenClawProvider, canonical, openclaw_provid
 from probed.probes.endpoints import resolve as resolve_endpoint
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
-from probed.reasons import Reason, from_openclaw, openclaw_lane
+from probed.reasons import Reason, from_openclaw, refine
 from probed.reload import run_reload_command
 from probed.singleflight import Flight, SingleFlight
 from probed.stores.base import Store
@@ -150,7 +150,12 @@ async def probe_target(
     agent: str | None = None,
 ) -> list[ProbeResult]:
     """Probe every profile `target` names: a profile id, or a provider id (each of its profiles).
-    Several-model probes are returned flat, one result per model."""
+    Several-model probes are returned flat, one result per model.
+
+    The whole call asks one question as of when it began: a result another caller obtained for
+    any of these profiles after that instant answers it, however long the earlier profiles kept
+    this caller waiting at the provider's lock."""
+    started = time.time()
     chosen = [s for s in stores if agent is None or s.agent == agent]
     if agent is not None and not chosen:
         raise NotFound(f"agent {agent!r} has no OpenClaw auth store")
@@ -174,7 +179,7 @@ async def probe_target(
         raise NotFound(f"no OpenClaw auth profile matches {target!r}{where}")
     results: list[ProbeResult] = []
     for store, pid in matches:
-        result = await probe_profile(ctx, store, pid, model=model, force=force)
+        result = await probe_profile(ctx, store, pid, model=model, force=force, started=started)
         results.extend(result.per_model or (result,))
     return results
 
@@ -186,8 +191,11 @@ async def probe_profile(
     *,
     model: str | None = None,
     force: bool = False,
+    started: float | None = None,
 ) -> ProbeResult:
-    started = time.time()
+    """Probe one profile under its provider's lock; `started` (epoch seconds, default now) is
+    when the caller's question was asked: a shared result obtained after it is reused."""
+    started = time.time() if started is None else started
     snap = await anyio.to_thread.run_sync(store.read)
     profile = snap.profiles.get(profile_id)
     if profile is None:
@@ -333,7 +341,7 @@ async def _probe_locked(
             model=m or (endpoint.model if need_paid else None),
             reason=_word(recorded),
             until=iso(recorded_until),
-            paid=need_paid,
+            may_pay=need_paid,  # a paid generation may follow; free checks may end it first
         )
         ladders.append(
             (
@@ -641,10 +649,7 @@ def _refine(
         word = own.last_result if own is not None else None
         if word is None or word == "ok":
             continue
-        mine = from_openclaw(word)
-        if mine is not None and mine != recorded and openclaw_lane(mine).word == str(recorded):
-            return mine
-        return recorded
+        return refine(recorded, word)
     return recorded
 
 

@@ -21,7 +21,7 @@ from probed.config import Config
 from probed.errors import NotFound, ProbedError, StoreError
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import canonical_provider
-from probed.reasons import from_openclaw
+from probed.reasons import from_openclaw, refine
 from probed.stores.base import Store
 from probed.stores.discover import discover, legacy_warnings
 
@@ -139,7 +139,7 @@ def collect(
             if view.usable:
                 action = OK_ACTION
             else:
-                reason = from_openclaw(view.reason)
+                reason = refine(from_openclaw(view.reason), rec.last_result if rec else None)
                 action = action_for(
                     reason if reason is not None else "unknown",
                     profile.provider,

@@ -259,11 +259,16 @@ class ClampChange:
     new_until_ms: int
 
 
+CLAMP_SLACK_MS = 1000
+
+
 def clamp_billing(state: Mapping[str, Any], *, cap_ms: int) -> tuple[State, list[ClampChange]]:
     """disabledReason == "billing" and disabledUntil > lastFailureAt + cap -> lastFailureAt + cap.
 
     Anchored to lastFailureAt (not now), so a second pass finds nothing to do and a window can
-    never slide later. Entries without lastFailureAt cannot be anchored and are left alone.
+    never slide later. Entries without lastFailureAt cannot be anchored and are left alone. A
+    window less than `CLAMP_SLACK_MS` past the cap is not stale: it is a window of the cap's own
+    length whose two timestamps were read a millisecond apart (probed's own capped backoff).
     """
     out = copy.deepcopy(dict(state))
     stats = out.get("usageStats")
@@ -274,7 +279,7 @@ def clamp_billing(state: Mapping[str, Any], *, cap_ms: int) -> tuple[State, list
         if not isinstance(raw, Mapping) or raw.get("disabledReason") != "billing":
             continue
         until, last = _num(raw, "disabledUntil"), _num(raw, "lastFailureAt")
-        if until is None or last is None or until <= last + cap_ms:
+        if until is None or last is None or until <= last + cap_ms + CLAMP_SLACK_MS:
             continue
         stats[pid] = _set(dict(raw), "disabledUntil", last + cap_ms)
         changes.append(ClampChange(pid, until, last + cap_ms))

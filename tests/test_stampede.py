@@ -84,3 +84,63 @@ def test_twenty_processes_one_paid_probe(tmp_path: Path) -> None:
     for out, err in outputs:
         assert KEY_A not in out and KEY_A not in err
     assert "disabledUntil" not in read_usage(oc, "anthropic:default")
+
+
+@pytest.mark.slow
+def test_concurrent_provider_probes_ask_each_profile_once(tmp_path: Path) -> None:
+    """`probe anthropic` from five processes at once, two profiles that stay rate-limited: each
+    profile is asked once, whoever waited for the second one reuses its result (a caller that
+    started before a result was obtained asked the same question)."""
+    import fcntl
+
+    key_b = "sk-ant-api03-SECRET-0005-eeeeeeeeeeeeeeee"
+    oc = tmp_path / "oc"
+    t = int(time.time() * 1000)
+    window = {
+        "cooldownUntil": t + 60_000,
+        "cooldownReason": "rate_limit",
+        "errorCount": 1,
+        "failureCounts": {"rate_limit": 1},
+        "lastFailureAt": t,
+    }
+    write_store(
+        oc,
+        {
+            "anthropic:a": {"type": "api_key", "provider": "anthropic", "key": KEY_A},
+            "anthropic:b": {"type": "api_key", "provider": "anthropic", "key": key_b},
+        },
+        {"anthropic:a": window, "anthropic:b": window},
+    )
+    n = 5
+    with FakeProvider(delay=0.3) as fake:
+        fake.respond(status=429, headers={"retry-after": "30"})
+        cfg = write_config(tmp_path, oc, providers={"anthropic": {"base_url": fake.base_url}})
+        lock_dir = tmp_path / "lock"
+        lock_dir.mkdir(mode=0o700)
+        lock = lock_dir / "anthropic.lock"
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "probed", "-c", str(cfg), "probe", "anthropic", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(n)
+        ]
+        try:
+            deadline = time.monotonic() + 20
+            while _waiting_on(lock, [p.pid for p in procs]) < n:
+                assert time.monotonic() < deadline, "the probes never all reached the lock"
+                time.sleep(0.05)
+        finally:
+            os.close(fd)
+        outputs = [p.communicate(timeout=30) for p in procs]
+        asked = [r.credential_fingerprint for r in fake.requests]
+    assert len(asked) == 2 and len(set(asked)) == 2  # one request per profile, not per caller
+    results = [r for out, _ in outputs for r in json.loads(out)["results"]]
+    assert len(results) == 2 * n
+    assert sum(1 for r in results if not r["reused"]) == 2
+    assert {r["reason"] for r in results} == {"rate_limit"}
+    assert read_usage(oc, "anthropic:b")["errorCount"] == 2  # written once, not once per caller

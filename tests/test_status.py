@@ -224,3 +224,25 @@ def test_an_unknown_agent_is_named(tmp_path: Path, capsys: pytest.CaptureFixture
     era_b(state, {}, agent="main")
     code, out, err = _status(capsys, "-c", str(_config(tmp_path, state)), "--agent", "ghost")
     assert code == 2 and out == "" and "agent ghost" in err
+
+
+def test_a_quota_openclaw_wrote_as_a_rate_limit_gets_the_quota_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OpenClaw has no word for quota; probed's own verdict says what the person should do."""
+    import time as _t
+
+    state = tmp_path / "oc"
+    real_now = int(_t.time() * 1000)
+    window = {"cooldownUntil": real_now + H, "cooldownReason": "rate_limit"}
+    era_b(state, {"anthropic:a": {**window, "lastFailureAt": real_now}})
+    cfg = _config(tmp_path, state)
+    _, out, _ = _status(capsys, "-c", str(cfg), "--json")
+    [before] = [r for r in json.loads(out)["profiles"] if r["profile"] == "anthropic:a"]
+    Ledger(tmp_path / "probed-state").record_probe(
+        "main", "anthropic:a", None, at=from_ms(real_now), result="quota", next_probe_at=None
+    )
+    _, out, _ = _status(capsys, "-c", str(cfg), "--json")
+    [after] = [r for r in json.loads(out)["profiles"] if r["profile"] == "anthropic:a"]
+    assert after["reason"] == "rate_limit"  # what OpenClaw recorded, as it is
+    assert "quota" in after["action"] and after["action"] != before["action"]

@@ -318,3 +318,15 @@ def test_insert_ordered_keeps_existing_places() -> None:
     d = {"b": 1, "zz": 2, "d": 3}
     assert list(insert_ordered(d, "c", 0, "abcd")) == ["b", "zz", "c", "d"]
     assert list(insert_ordered(d, "d", 9, "abcd")) == ["b", "zz", "d"]
+
+
+def test_a_window_of_the_caps_own_length_is_not_clamped() -> None:
+    """probed's own capped billing backoff: `disabledUntil` is now + cap, `lastFailureAt` was
+    read a millisecond before. That is not a stale window, and clamping it by 1 ms would log a
+    repair that never was."""
+    entry = {"disabledUntil": NOW + 2 * H + 1, "disabledReason": "billing", "lastFailureAt": NOW}
+    _, changes = clamp_billing({"usageStats": {"p": entry}}, cap_ms=2 * H)
+    assert changes == []
+    entry = {**entry, "disabledUntil": NOW + 2 * H + 5_000}
+    _, changes = clamp_billing({"usageStats": {"p": entry}}, cap_ms=2 * H)
+    assert [c.new_until_ms for c in changes] == [NOW + 2 * H]
