@@ -28,7 +28,7 @@ class Failure:
         """The `probed classify` shape from the contract, key order included."""
         return {
             "reason": str(self.reason),
-            "retry_at": iso(ceil_second(self.retry_at)) if self.retry_at else None,
+            "retry_at": iso(_ceil_second(self.retry_at)) if self.retry_at else None,
             "retry_source": self.retry_source,
             "scope": self.scope,
             "status": self.status,
@@ -37,7 +37,7 @@ class Failure:
         }
 
 
-def ceil_second(dt: datetime) -> datetime:
+def _ceil_second(dt: datetime) -> datetime:
     """Round up, so a printed retry_at is never earlier than the signal it came from."""
     if dt.microsecond:
         return dt.replace(microsecond=0) + timedelta(seconds=1)

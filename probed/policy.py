@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 
 from probed.config import Backoff
-from probed.failure import Failure, ceil_second
+from probed.failure import Failure
 from probed.reasons import Reason
 
 # 2**64 * any base is already far past every cap; stop the exponent before floats overflow.
@@ -29,11 +29,8 @@ def backoff_window(failures_in_a_row: int, backoff: Backoff) -> float:
 def next_deadline(
     failure: Failure, failures_in_a_row: int, backoff: Backoff, *, now: datetime
 ) -> datetime:
-    """now + base * 2**(n-1) capped at cap, never before the provider's retry_at (a floor).
-
-    The floor is retry_at rounded up to the second, as every output prints it: a window that
-    ended a fraction of a second before the reset it shows would read as probing too early."""
-    retry_at = ceil_second(failure.retry_at) if failure.retry_at is not None else None
+    """now + base * 2**(n-1) capped at cap, never before the provider's retry_at (a floor)."""
+    retry_at = failure.retry_at
     if retry_at is not None and failure.reason is Reason.QUOTA and retry_at > now:
         return retry_at
     deadline = now + timedelta(seconds=backoff_window(failures_in_a_row, backoff))

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from probed.clock import iso
 from probed.config import DEFAULT_BACKOFF, Backoff, Config
 from probed.failure import Failure
 from probed.policy import backoff_window, merge_deadline, next_deadline, with_jitter
@@ -122,13 +121,3 @@ def test_merge_keeps_the_later_deadline() -> None:
     assert merge_deadline(None, a) == a
     assert merge_deadline(a, b) == b
     assert merge_deadline(b, a) == b
-
-
-def test_a_reset_with_milliseconds_is_waited_for_to_the_second_it_prints_as() -> None:
-    """Every output prints retry_at rounded up to the second; the window is never shorter."""
-    reset = NOW + timedelta(hours=2, milliseconds=832)
-    got = next_deadline(_failure(Reason.QUOTA, reset), 1, Backoff(60, 600), now=NOW)
-    assert got == NOW + timedelta(hours=2, seconds=1)
-    got = next_deadline(_failure(Reason.RATE_LIMIT, reset), 1, Backoff(60, 600), now=NOW)
-    assert got == NOW + timedelta(hours=2, seconds=1)
-    assert _failure(Reason.QUOTA, reset).to_json()["retry_at"] <= iso(got)
