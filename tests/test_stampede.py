@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -35,10 +36,41 @@ def _waiting_on(lock: Path, pids: list[int]) -> int:
     return count
 
 
+def _probe_all_at_once(
+    tmp_path: Path, cfg: Path, n: int
+) -> tuple[list[tuple[str, str]], list[int]]:
+    """`probed probe anthropic --json` from `n` processes, released together: the provider lock
+    is held until every one of them is waiting for it. Their (stdout, stderr) and exit codes."""
+    lock_dir = tmp_path / "lock"
+    lock_dir.mkdir(mode=0o700)
+    lock = lock_dir / "anthropic.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "probed", "-c", str(cfg), "probe", "anthropic", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(n)
+    ]
+    try:
+        deadline = time.monotonic() + 20
+        while _waiting_on(lock, [p.pid for p in procs]) < n:
+            assert time.monotonic() < deadline, "the probes never all reached the lock"
+            assert all(p.poll() is None for p in procs), "a probe exited early"
+            time.sleep(0.05)
+    finally:
+        os.close(fd)  # release: one of them probes, the rest reuse its result
+    outputs = [p.communicate(timeout=30) for p in procs]
+    return outputs, [p.returncode for p in procs]
+
+
 @pytest.mark.slow
 def test_twenty_processes_one_paid_probe(tmp_path: Path) -> None:
-    import fcntl
-
     oc = tmp_path / "oc"
     write_store(
         oc,
@@ -47,33 +79,7 @@ def test_twenty_processes_one_paid_probe(tmp_path: Path) -> None:
     )
     with FakeProvider(delay=0.3) as fake:
         cfg = write_config(tmp_path, oc, providers={"anthropic": {"base_url": fake.base_url}})
-        lock_dir = tmp_path / "lock"
-        lock_dir.mkdir(mode=0o700)
-        lock = lock_dir / "anthropic.lock"
-        # Hold the provider lock while the 20 start, so all of them are surely waiting together.
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "probed", "-c", str(cfg), "probe", "anthropic", "--json"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            for _ in range(N)
-        ]
-        try:
-            deadline = time.monotonic() + 20
-            while _waiting_on(lock, [p.pid for p in procs]) < N:
-                assert time.monotonic() < deadline, "the probes never all reached the lock"
-                assert all(p.poll() is None for p in procs), "a probe exited early"
-                time.sleep(0.05)
-        finally:
-            os.close(fd)  # release: one of them probes, the rest reuse its result
-        outputs = [p.communicate(timeout=30) for p in procs]
-        codes = [p.returncode for p in procs]
+        outputs, codes = _probe_all_at_once(tmp_path, cfg, N)
         assert fake.counts().paid == 1
     docs = [json.loads(out) for out, _ in outputs]
     outcomes = {(d["results"][0]["outcome"], d["results"][0]["reason"]) for d in docs}
@@ -91,8 +97,6 @@ def test_concurrent_provider_probes_ask_each_profile_once(tmp_path: Path) -> Non
     """`probe anthropic` from five processes at once, two profiles that stay rate-limited: each
     profile is asked once, whoever waited for the second one reuses its result (a caller that
     started before a result was obtained asked the same question)."""
-    import fcntl
-
     key_b = "sk-ant-api03-SECRET-0005-eeeeeeeeeeeeeeee"
     oc = tmp_path / "oc"
     t = int(time.time() * 1000)
@@ -115,29 +119,9 @@ def test_concurrent_provider_probes_ask_each_profile_once(tmp_path: Path) -> Non
     with FakeProvider(delay=0.3) as fake:
         fake.respond(status=429, headers={"retry-after": "30"})
         cfg = write_config(tmp_path, oc, providers={"anthropic": {"base_url": fake.base_url}})
-        lock_dir = tmp_path / "lock"
-        lock_dir.mkdir(mode=0o700)
-        lock = lock_dir / "anthropic.lock"
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "probed", "-c", str(cfg), "probe", "anthropic", "--json"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(n)
-        ]
-        try:
-            deadline = time.monotonic() + 20
-            while _waiting_on(lock, [p.pid for p in procs]) < n:
-                assert time.monotonic() < deadline, "the probes never all reached the lock"
-                time.sleep(0.05)
-        finally:
-            os.close(fd)
-        outputs = [p.communicate(timeout=30) for p in procs]
+        outputs, codes = _probe_all_at_once(tmp_path, cfg, n)
         asked = [r.credential_fingerprint for r in fake.requests]
+    assert codes == [75] * n  # both profiles stay rate-limited
     assert len(asked) == 2 and len(set(asked)) == 2  # one request per profile, not per caller
     results = [r for out, _ in outputs for r in json.loads(out)["results"]]
     assert len(results) == 2 * n
