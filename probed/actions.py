@@ -10,49 +10,17 @@ from datetime import datetime
 
 from probed.clock import iso
 from probed.failure import Scope
-from probed.model import PROVIDER_ALIASES
+from probed.providers import display_name as _display_name
+from probed.providers import spec_for
 from probed.reasons import Reason
-
-# OpenClaw's provider ids and the aliases seen in logs and fixtures (wider than the contract's
-# own, since a pasted log line may name a provider any way).
-ALIASES = {
-    **PROVIDER_ALIASES,
-    "google-gemini": "google",
-    "anthropic-oauth": "anthropic",
-    "claude": "anthropic",
-    "kimi-code": "kimi",
-    "litellm-proxy": "litellm",
-    "x-ai": "xai",
-    "grok": "xai",
-}
-
-DISPLAY_NAMES = {
-    "anthropic": "Anthropic",
-    "openai": "OpenAI",
-    "google": "Google (Gemini)",
-    "openrouter": "OpenRouter",
-    "deepseek": "DeepSeek",
-    "moonshot": "Moonshot",
-    "kimi": "Kimi",
-    "groq": "Groq",
-    "mistral": "Mistral",
-    "xai": "xAI",
-    "litellm": "the LiteLLM proxy",
-}
 
 # The contract's own example sentence for quota; kept verbatim.
 QUOTA_ACTION = "wait for the quota window to reset, or switch this cron job to another provider"
 
 
-def canonical_provider(provider: str) -> str:
-    """The contract's id for an OpenClaw id or alias (`gemini` -> `google`); others unchanged."""
-    pid = provider.strip().lower()
-    return ALIASES.get(pid, pid)
-
-
 def display_name(provider: str) -> str:
-    pid = canonical_provider(provider)
-    return DISPLAY_NAMES.get(pid, provider or "the provider")
+    """How a person calls the provider (its spec's name; an unknown id as given)."""
+    return _display_name(provider) if provider.strip() else "the provider"
 
 
 def action_for(
@@ -71,6 +39,9 @@ def action_for(
         r = Reason(reason)
     except ValueError:
         r = Reason.UNKNOWN
+    spec = spec_for(provider)
+    if spec is not None and r in spec.actions:
+        return spec.actions[r]
     name = display_name(provider)
     if r is Reason.BILLING:
         if scope == "model":

@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from probed import resets
-from probed.actions import action_for, canonical_provider, display_name
+from probed.actions import action_for
 from probed.failure import Failure, Scope
+from probed.providers import canonical, display_name, spec_for
+from probed.providers.base import Reading, Verdict, has, is_plan_window
 from probed.reasons import Reason, from_openclaw
 
 TransportKind = Literal["connect", "tls", "timeout", "protocol", "redirect", "too_large"]
@@ -31,7 +32,6 @@ _MAX_BODY = 1_000_000
 
 __all__ = [
     "TransportKind",
-    "canonical_provider",
     "classify",
     "classify_transport",
     "redact",
@@ -93,21 +93,7 @@ def short_message(text: str, limit: int = MAX_MESSAGE) -> str:
 # Reading the response
 
 
-@dataclass(frozen=True, slots=True)
-class _Response:
-    provider: str
-    status: int | None
-    headers: dict[str, str]
-    doc: Any
-    etype: str
-    ecode: str
-    detail_code: str
-    gstatus: str
-    reasons: tuple[str, ...]
-    quota_ids: tuple[str, ...]
-    limit_source: str
-    message: str  # the provider's own words, unredacted (never printed as is)
-    text: str  # lower-cased material for pattern matching
+_Response = Reading
 
 
 def _s(value: Any) -> str:
@@ -141,6 +127,10 @@ def _load_json(text: str) -> Any:
             return None
         return doc if isinstance(doc, dict) else None
     return None
+
+
+_RE_QUOTA_ID = re.compile(r'"quotaId"\s*:\s*"([^"]+)"')
+_RE_GSTATUS = re.compile(r'"status"\s*:\s*"([A-Z][A-Z_]+)"')
 
 
 def _html_message(text: str, status: int | None) -> str:
@@ -198,14 +188,22 @@ def _read(
             etype = _s(doc.get("type")) if doc.get("type") != "error" else ""
         if not ecode and not isinstance(err, str):
             ecode = _s(doc.get("code"))
+        if doc.get("reason") is not None:  # Kiro-style {"message": ..., "reason": "MONTHLY_..."}
+            extra.append(_s(doc.get("reason")))
+    elif isinstance(doc, str) and doc.strip():
+        message = doc.strip()[:2000]  # a body that is one JSON string
     elif text.strip():
         stripped = text.strip()
         message = _html_message(stripped, status) if stripped.startswith("<") else stripped[:2000]
-    lowered = " ".join([message, ecode, *extra]).lower()
-    if not isinstance(doc, dict):
+        # A body cut short when it was pasted still names its quota windows and status.
+        quota_ids = _RE_QUOTA_ID.findall(stripped)
+        gm = _RE_GSTATUS.search(stripped)
+        gstatus = gm.group(1) if gm else ""
+    lowered = " ".join([message, ecode, *extra, *reasons]).lower()
+    if not isinstance(doc, dict | str):
         lowered = text[:20_000].lower()
     return _Response(
-        provider=canonical_provider(provider),
+        provider=canonical(provider),
         status=status,
         headers={
             str(k).strip().lower(): str(v).strip() for k, v in headers.items() if v is not None
@@ -227,24 +225,14 @@ def _read(
 # Verdicts
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    reason: Reason
-    scope: Scope
-    rule: str | None = None  # a calendar rule that always applies (a floor among the signals)
-    fallback_rule: str | None = None  # a calendar rule used only when nothing else was said
-    drop: tuple[str, ...] = ()  # signal sources that do not apply to this kind of failure
-    message: str | None = None
-    action: str | None = None
-    upstream: bool = field(default=False)
+_Verdict = Verdict
 
 
 def _v(reason: Reason, scope: Scope, **kw: Any) -> _Verdict:
-    return _Verdict(reason, scope, **kw)
+    return Verdict(reason, scope, **kw)
 
 
-def _has(text: str, *needles: str) -> bool:
-    return any(n in text for n in needles)
+_has = has
 
 
 _RE_COOLDOWN = re.compile(
@@ -276,63 +264,10 @@ def _openclaw_skip(r: _Response) -> _Verdict | None:
         "account",
         message=f"OpenClaw skipped {name}: all of its profiles are in cooldown {why}",
         action=(
-            f"run `probed status --provider {canonical_provider(pid)}` to see each profile's "
-            f"reason and expiry, or `probed probe {canonical_provider(pid)}` to test them now"
+            f"run `probed status --provider {canonical(pid)}` to see each profile's "
+            f"reason and expiry, or `probed probe {canonical(pid)}` to test them now"
         ),
     )
-
-
-# Anthropic (API key and subscription OAuth) -------------------------------------------------
-
-
-def _anthropic(r: _Response) -> _Verdict | None:
-    t = r.text
-    if r.detail_code == "enforced_spend_limit_reached":
-        return _v(Reason.QUOTA, "account", rule="rule:first-of-month")
-    if _has(t, "regain access on", "api usage limits", "specified api usage limit"):
-        return _v(Reason.QUOTA, "account", fallback_rule="rule:first-of-month")
-    if _has(t, "credit balance is too low"):
-        return _v(Reason.BILLING, "account")
-    if _has(t, "out of extra usage", "extra usage is required", "claude.ai/settings/usage"):
-        return _v(Reason.BILLING, "account")
-    if _has(t, "only authorized for use with claude code"):
-        return _v(Reason.PERMISSION, "profile")
-    et = r.etype
-    if et == "billing_error":
-        return _v(Reason.BILLING, "account")
-    if et == "authentication_error":
-        if _has(t, "oauth", "expired", "token has been", "refresh"):
-            return _v(Reason.AUTH, "profile")
-        return _v(Reason.AUTH_PERMANENT, "profile")
-    if et == "permission_error":
-        return _v(Reason.PERMISSION, "profile")
-    if et == "not_found_error":
-        if "model" in t:
-            return _v(Reason.MODEL_NOT_FOUND, "model")
-        return _v(Reason.FORMAT, "model")
-    if et == "overloaded_error":
-        return _v(Reason.OVERLOADED, "model")
-    if et == "api_error":
-        return _v(Reason.OVERLOADED, "model")
-    if et == "rate_limit_error" or r.status == 429:
-        h = r.headers
-        if h.get("anthropic-ratelimit-unified-status") == "rejected" or any(
-            k.startswith("anthropic-ratelimit-unified-")
-            and k.endswith("-status")
-            and v == "rejected"
-            for k, v in h.items()
-        ):
-            return _v(Reason.QUOTA, "profile")
-        told = (
-            "retry-after" in h
-            or "retry-after-ms" in h
-            or any(k.startswith("anthropic-ratelimit-") and k.endswith("-reset") for k in h)
-        )
-        if not told and _has(t, "spend limit", "spending limit", "usage limit", "monthly"):
-            return _v(Reason.QUOTA, "account", rule="rule:first-of-month")
-        if et == "rate_limit_error":
-            return _v(Reason.RATE_LIMIT, "profile")
-    return None
 
 
 # OpenAI-shaped structured codes, shared by OpenAI, Groq, OpenRouter, DeepSeek, LiteLLM ---------
@@ -345,6 +280,14 @@ _BILLING_CODES = {
     "billing_not_active",
     "payment_required",
     "insufficient_balance",
+}
+# A model withdrawn by the provider: the key is fine, the model is gone.
+_RETIRED_CODES = {
+    "model_decommissioned",
+    "model_deprecated",
+    "model_is_deactivated",
+    "model_deactivated",
+    "model_retired",
 }
 _SPEND_LIMIT_CODES = {"organization_spend_limit_exceeded", "project_spend_limit_exceeded"}
 _RATE_CODES = {"rate_limit_exceeded", "slow_down", "rate_limit_error", "requests", "tokens"}
@@ -373,7 +316,11 @@ def _codes(r: _Response) -> _Verdict | None:
             return _v(Reason.MODEL_NOT_FOUND, "model")
         if code in ("server_is_overloaded", "capacity_exceeded", "engine_overloaded"):
             return _v(Reason.OVERLOADED, "model")
-        if code in ("unsupported_country_region_territory", "organization_restricted"):
+        if code in _RETIRED_CODES:
+            return _v(Reason.MODEL_NOT_FOUND, "model")
+        if code in ("key_model_access_denied", "model_not_in_plan"):
+            return _v(Reason.PERMISSION, "model")
+        if code == "unsupported_country_region_territory":
             return _v(Reason.PERMISSION, "account")
         if code in ("context_length_exceeded", "integer_below_min_value", "invalid_value"):
             return _v(Reason.FORMAT, "model")
@@ -403,179 +350,75 @@ def _types(r: _Response) -> _Verdict | None:
     return _v(*hit) if hit else None
 
 
-# Google Gemini -----------------------------------------------------------------------------
+# Account-level bans, before any provider rule ---------------------------------------------------
+#
+# A banned account answers with whatever status and type its provider uses for refusals (400
+# invalid_request_error at Anthropic, 403 PERMISSION_DENIED at Google, 429 at OpenAI), so the
+# words decide: an organisation or account disabled, restricted or suspended, a terms-of-service
+# or policy violation, access terminated. It concerns every key of the account, and no wait
+# will lift it. A suspension *for an unpaid balance* is billing, and a plan window that a
+# provider files under `access_terminated` is a quota; both are left to the later rules.
+
+_RE_BAN = re.compile(
+    r"\b(organi[sz]ation|account|workspace|team|projects?)\b[^.]{0,80}?\b(has been|was|is|been)\s+"
+    r"(disabled|restricted|suspended|banned|deactivated|terminated|blocked)\b|"
+    r"violat\w*\s+(of\s+)?(our\s+|the\s+)?(terms|usage polic|polic|acceptable use)|"
+    r"access (was|has been) terminated|\btos_violation\b"
+)
+_RE_NOT_A_BAN = re.compile(
+    r"insufficient|balance|recharge|top[- ]?up|payment|overdue|arrears|billing|check your plan|"
+    r"余额|欠费"
+)
+_BAN_CODES = frozenset({"account_deactivated", "organization_restricted", "access_terminated"})
 
 
-def _google(r: _Response) -> _Verdict | None:
+def _bans(r: _Response) -> _Verdict | None:
     t = r.text
-    if _has(t, "prepayment credits are depleted", "prepayment credit"):
-        return _v(Reason.BILLING, "account")
-    if "API_KEY_INVALID" in r.reasons or _has(t, "api key not valid", "api key expired"):
-        return _v(Reason.AUTH_PERMANENT, "profile")
-    if _has(t, "reported as leaked", "has been suspended"):
-        return _v(Reason.AUTH_PERMANENT, "profile")
-    if _has(t, "unregistered callers"):
-        return _v(Reason.AUTH, "profile")
-    if _has(t, "denied access"):
-        return _v(Reason.PERMISSION, "account")
-    if re.search(r"\blimit:\s*0\b", t):
-        return _v(Reason.BILLING, "model")  # no free-tier quota for this model: enable billing
-    if any("perday" in q.lower() for q in r.quota_ids):
-        return _v(
-            Reason.QUOTA,
-            "account",
-            rule="rule:gemini-daily-pacific-midnight",
-            drop=("body:error.details.RetryInfo.retryDelay", "message:try-again-in"),
-        )
-    if any("perminute" in q.lower() for q in r.quota_ids):
-        per_model = any("permodel" in q.lower() for q in r.quota_ids)
-        return _v(Reason.RATE_LIMIT, "model" if per_model else "account")
-    gs = r.gstatus
-    if gs == "RESOURCE_EXHAUSTED":
-        return _v(Reason.RATE_LIMIT, "account")
-    if gs == "UNAVAILABLE":
-        return _v(Reason.OVERLOADED, "model")
-    if gs == "DEADLINE_EXCEEDED":
-        return _v(Reason.TIMEOUT, "model")
-    if gs == "NOT_FOUND":
-        return _v(Reason.MODEL_NOT_FOUND, "model")
-    if gs == "FAILED_PRECONDITION":
-        return _v(Reason.PERMISSION, "account")  # e.g. free tier not offered in this region
-    if gs == "PERMISSION_DENIED":
-        return _v(Reason.PERMISSION, "profile")
-    if gs == "UNAUTHENTICATED":
-        return _v(Reason.AUTH, "profile")
-    return None
+    coded = r.ecode in _BAN_CODES or r.etype in _BAN_CODES or "TOS_VIOLATION" in r.reasons
+    if not coded and not _RE_BAN.search(t):
+        return None
+    if r.etype in _TYPE_MAP and _TYPE_MAP[r.etype][0] is Reason.BILLING:
+        return None
+    if _RE_NOT_A_BAN.search(t) or is_plan_window(t):
+        return None
+    return _v(Reason.AUTH_PERMANENT, "account")
 
 
-# OpenRouter ----------------------------------------------------------------------------------
+# Plan windows and plan-gated models, after provider rules ---------------------------------------
 
 
-def _openrouter(r: _Response) -> _Verdict | None:
-    t = r.text
-    ls = r.limit_source
-    if ls == "openrouter_credits":
-        return _v(Reason.BILLING, "account")
-    if ls == "openrouter_key_limit" or _has(t, "key limit exceeded"):
+def _plan_window(r: _Response) -> _Verdict | None:
+    """A 5-hour, weekly or monthly window of a subscription, whatever status or code it came
+    with (a 402, an `insufficient_quota` type, a `rate_limit_error`): it passes by itself."""
+    if r.etype == "usage_limit_reached" or r.ecode in (
+        "usage_limit_reached",
+        "free_quota_exceeded",
+    ):
         return _v(Reason.QUOTA, "profile")
-    if ls == "openrouter_free_tier_daily" or _has(t, "free-models-per-day"):
-        return _v(Reason.QUOTA, "account", rule="rule:utc-midnight")
-    if ls == "upstream_provider_shared_pool" or _has(t, "rate-limited upstream"):
-        return _v(Reason.RATE_LIMIT, "model")
-    if r.status == 402 or _has(t, "requires more credits", "insufficient credits"):
-        return _v(Reason.BILLING, "account")
-    if r.status == 403 and _has(t, "moderation", "flagged"):
-        return _v(Reason.FORMAT, "model")
-    if r.status == 502:
-        return _v(Reason.TIMEOUT, "model")
-    if r.status == 503 and not _has(t, "unauthor"):
-        return _v(Reason.OVERLOADED, "model")
+    if is_plan_window(r.text):
+        return _v(Reason.QUOTA, "profile")
     return None
 
 
-# Moonshot and Kimi / Kimi Code ---------------------------------------------------------------
-
-_RE_PLAN_WINDOW = re.compile(
-    r"usage limit.{0,80}(reached|will reset|will be refreshed|billing cycle|this period|"
-    r"5-hour|weekly|7-day)|(reached|exceeded) your .{0,40}usage limit"
+_RE_PLAN_MODEL = re.compile(
+    r"\bmodels?\b.{0,80}?(requires? an? (\w+ )?(subscription|paid plan|higher plan|pro plan)|"
+    r"not (available|included|supported) (in|on|with|for) your (current )?(plan|subscription|tier)|"
+    r"upgrade (your plan |your subscription )?(for|to) (get )?access)|"
+    r"(plan|subscription)\b.{0,40}?(does not|doesn't|do not|don't) (yet )?(include|support|cover)"
+    r"( access to)? .{0,20}?\bmodels?\b|套餐.{0,20}(不支持|暂未开放|未开放).{0,20}模型"
+)
+_RE_PLAN_API = re.compile(
+    r"(plan|subscription)\b.{0,40}?(does not|doesn't|do not|don't) (yet )?include (api|access)"
 )
 
 
-def _kimi(r: _Response) -> _Verdict | None:
-    t = r.text
-    if _RE_PLAN_WINDOW.search(t):
-        return _v(Reason.QUOTA, "profile")
-    if _has(t, "unable to verify your membership"):
-        return _v(Reason.BILLING, "account")
-    if _has(t, "only available for coding agents"):
-        return _v(Reason.PERMISSION, "profile")
-    if _has(t, "access terminated"):
-        return _v(Reason.AUTH_PERMANENT, "profile")
-    if _has(t, "engine is currently overloaded"):
-        return _v(Reason.OVERLOADED, "model")
+def _plan_gated(r: _Response) -> _Verdict | None:
+    """The credential is good but its plan does not cover this model (or the API at all)."""
+    if _RE_PLAN_MODEL.search(r.text):
+        return _v(Reason.PERMISSION, "model")
+    if _RE_PLAN_API.search(r.text):
+        return _v(Reason.PERMISSION, "account")
     return None
-
-
-# xAI -----------------------------------------------------------------------------------------
-
-
-def _xai(r: _Response) -> _Verdict | None:
-    t = r.text
-    if _has(t, "used all available credits", "monthly spending limit", "purchase more credits"):
-        return _v(Reason.BILLING, "account")
-    if _has(t, "at capacity"):
-        return _v(Reason.OVERLOADED, "model")
-    if _has(t, "api key is blocked", "api key is disabled", "team is blocked", "team blocked"):
-        return _v(Reason.AUTH_PERMANENT, "profile")
-    return None
-
-
-# Mistral -------------------------------------------------------------------------------------
-
-
-def _mistral(r: _Response) -> _Verdict | None:
-    t = r.text
-    if _has(t, "capacity exceeded"):
-        return _v(Reason.OVERLOADED, "model")
-    if r.status == 402:
-        return _v(Reason.BILLING, "account")
-    if r.status == 401:
-        # A spent plan answers with the 401 of a revoked key: re-test slowly, never "permanent".
-        return _v(Reason.AUTH, "profile")
-    return None
-
-
-# DeepSeek ------------------------------------------------------------------------------------
-
-
-def _deepseek(r: _Response) -> _Verdict | None:
-    t = r.text
-    if r.status == 402 or _has(t, "insufficient balance"):
-        return _v(Reason.BILLING, "account")
-    if _has(t, "auth header format"):
-        return _v(Reason.AUTH, "profile")
-    if _has(t, "authentication fails"):
-        return _v(Reason.AUTH_PERMANENT, "profile")
-    if r.status == 503:
-        return _v(Reason.OVERLOADED, "model")
-    return None
-
-
-# LiteLLM proxy -------------------------------------------------------------------------------
-
-_RE_UPSTREAM = re.compile(r"litellm\.\w+(error|exception)|\w+exception - ", re.I)
-
-
-def _litellm(r: _Response) -> _Verdict | None:
-    t = r.text
-    if r.etype == "budget_exceeded" or _has(t, "budget has been exceeded"):
-        return _v(Reason.QUOTA, "profile" if "key=" in t else "account")
-    if _has(t, "no deployments available"):
-        if "budget" in t:
-            return _v(Reason.QUOTA, "model")
-        return _v(Reason.RATE_LIMIT, "model")
-    if r.etype in ("auth_error", "expired_key") or _has(t, "invalid proxy server token"):
-        return _v(Reason.AUTH_PERMANENT, "profile")
-    if re.search(r"rate limit exceeded for (api_key|key|user|team|end_user|org)", t):
-        return _v(Reason.RATE_LIMIT, "profile")
-    if _RE_UPSTREAM.search(r.message):
-        # An upstream deployment's own error, passed through: it concerns this model only.
-        inner = _messages(r) or _status(r)
-        return _Verdict(inner.reason, "model", rule=inner.rule, upstream=True)
-    return None
-
-
-_PROVIDER_RULES = {
-    "anthropic": _anthropic,
-    "google": _google,
-    "openrouter": _openrouter,
-    "kimi": _kimi,
-    "moonshot": _kimi,
-    "xai": _xai,
-    "mistral": _mistral,
-    "deepseek": _deepseek,
-    "litellm": _litellm,
-}
 
 
 # Generic message patterns, in precedence order -----------------------------------------------
@@ -583,8 +426,10 @@ _PROVIDER_RULES = {
 _MESSAGE_RULES: tuple[tuple[re.Pattern[str], Reason, Scope], ...] = (
     (
         re.compile(
-            r"\bmodels?\b[^.]{0,120}\b(not found|does not exist|do(es)? not exist|"
-            r"is not supported for|no longer available|has been deprecated|decommissioned)|"
+            # Model names hold dots (`llama-3.1-70b`), so the gap may too; it stays short.
+            r"\bmodels?\b.{0,120}?\b(not found|does not exist|do(es)? not exist|"
+            r"is not supported for|no longer (available|supported|served)|has been deprecated|"
+            r"(has been|was|is) (retired|removed|deactivated|discontinued)|decommissioned)|"
             r"(unknown|invalid|unsupported|no such) model"
         ),
         Reason.MODEL_NOT_FOUND,
@@ -619,7 +464,10 @@ _MESSAGE_RULES: tuple[tuple[re.Pattern[str], Reason, Scope], ...] = (
         "profile",
     ),
     (
-        re.compile(r"overloaded|at capacity|over capacity|capacity exceeded|high demand"),
+        re.compile(
+            r"overloaded|at capacity|over capacity|capacity exceeded|high demand|"
+            r"temporarily unavailable"
+        ),
         Reason.OVERLOADED,
         "model",
     ),
@@ -714,15 +562,28 @@ def _status(r: _Response) -> _Verdict:
 
 
 def _decide(r: _Response) -> _Verdict:
+    """OpenClaw's own skip lines, then bans, then the provider's rules, then the generic ones."""
     skip = _openclaw_skip(r)
     if skip is not None:
         return skip
-    rule = _PROVIDER_RULES.get(r.provider)
-    if rule is not None:
-        verdict = rule(r)
+    ban = _bans(r)
+    if ban is not None:
+        return ban
+    spec = spec_for(r.provider)
+    if spec is not None and spec.rules is not None:
+        verdict = spec.rules(r)
+        if verdict is not None and verdict.upstream:
+            # An aggregator passed an upstream deployment's error through: read it generically;
+            # it concerns the model that deployment serves.
+            inner = _generic(r)
+            return _Verdict(inner.reason, "model", rule=inner.rule, upstream=True)
         if verdict is not None:
             return verdict
-    return _codes(r) or _types(r) or _messages(r) or _status(r)
+    return _generic(r)
+
+
+def _generic(r: _Response) -> _Verdict:
+    return _plan_window(r) or _plan_gated(r) or _codes(r) or _types(r) or _messages(r) or _status(r)
 
 
 # --------------------------------------------------------------------------------------------
@@ -762,11 +623,15 @@ def _classify(
 ) -> Failure:
     r = _read(provider, status, headers, body)
     verdict = _decide(r)
+    spec = spec_for(r.provider)
+    tz = spec.local_tz if spec is not None else UTC
     signals = [
         *resets.header_signals(r.headers, now),
         *resets.body_signals(r.doc, now),
-        *resets.message_signals(r.message, now),
+        *resets.message_signals(r.message, now, tz=tz),
     ]
+    for reader in spec.reset_readers if spec is not None else ():
+        signals.extend(reader(r.headers, r.doc, r.message, now))
     signals = [s for s in signals if s.source not in verdict.drop]
     if verdict.rule:
         signals.append(resets.rule_signal(verdict.rule, now))

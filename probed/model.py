@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
+from probed.providers.registry import canonical
 from probed.reasons import OPENCLAW_MODEL_SCOPED
 
 CredentialType = Literal["api_key", "token", "oauth"]
@@ -49,14 +50,9 @@ def normalize_provider(provider: str) -> str:
     return provider.strip().lower()
 
 
-# The contract's aliases of OpenClaw's provider ids.
-PROVIDER_ALIASES = {"gemini": "google", "kimi-coding": "kimi"}
-
-
-def canonical_provider(provider: str) -> str:
-    """The contract's id for a provider (`gemini` -> `google`): what targets and filters match."""
-    pid = normalize_provider(provider)
-    return PROVIDER_ALIASES.get(pid, pid)
+# The one alias table lives with the provider specs; this name stays for the callers that
+# match targets and filters (`probed status --provider gemini`).
+canonical_provider = canonical
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 # Anything further ahead than this is not a reset time but a unit mix-up or garbage. The longest
@@ -177,7 +177,8 @@ def parse_instant(text: str, now: datetime, source: str) -> Signal | None:
     return _http_date(s, now, source)
 
 
-def _parse_datetime_text(text: str) -> datetime | None:
+def _parse_datetime_text(text: str, tz: tzinfo = UTC) -> datetime | None:
+    """RFC 3339 or `YYYY-MM-DD HH:MM:SS [UTC]`; a time without a zone is taken in `tz`."""
     s = text.strip()
     s = re.sub(r"\s*(UTC|GMT|Z)$", "+00:00", s, flags=re.I)
     if not re.match(r"^\d{4}-\d{2}-\d{2}", s):
@@ -187,7 +188,7 @@ def _parse_datetime_text(text: str) -> datetime | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
+        dt = dt.replace(tzinfo=tz)
     return dt.astimezone(UTC)
 
 
@@ -348,9 +349,18 @@ _TRY_AGAIN_GO = re.compile(
     r"(?:try again|retry|retrying)\s+(?:in|after)\s+((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)\b", re.I
 )
 _RESETS_AT = re.compile(
-    r"resets? (?:at|on)[:\s]+"
-    r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:UTC|GMT|Z)?)",
+    r"(?:resets?|reset|refreshed) (?:at|on)[:\s]+"
+    r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"\s*(?:UTC|GMT|Z|[+-]\d{2}:?\d{2})?)",
     re.I,
+)
+# The same in Chinese: "您的限额将在 2026-08-25 07:41:44 重置".
+_RESETS_AT_ZH = re.compile(
+    r"将在\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?)\s*(?:重置|刷新|恢复)"
+)
+# A time of day with its zone and no date: "Resets at 10:00 UTC" is the next 10:00 UTC.
+_RESETS_AT_CLOCK = re.compile(
+    r"(?:resets?|reset) (?:at|on)\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:UTC|GMT)\b", re.I
 )
 
 
@@ -365,8 +375,9 @@ def _unit_seconds(unit: str) -> float:
     return 1.0
 
 
-def message_signals(message: str, now: datetime) -> list[Signal]:
-    """Dates and delays written in the provider's prose."""
+def message_signals(message: str, now: datetime, *, tz: tzinfo = UTC) -> list[Signal]:
+    """Dates and delays written in the provider's prose; a date without a zone is in `tz`
+    (the provider's own, from its spec)."""
     out: list[Signal | None] = []
     text = message[:20_000]
     m = _REGAIN.search(text)
@@ -391,10 +402,23 @@ def message_signals(message: str, now: datetime) -> list[Signal]:
         if m3:
             secs = float(m3.group(1)) * _unit_seconds(m3.group(2))
             out.append(after(now, secs, "message:try-again-in"))
-    m4 = _RESETS_AT.search(text)
+    m4 = _RESETS_AT.search(text) or _RESETS_AT_ZH.search(text)
     if m4:
-        out.append(at(now, _parse_datetime_text(m4.group(1)), "message:limit-resets-at"))
+        out.append(at(now, _parse_datetime_text(m4.group(1), tz), "message:limit-resets-at"))
+    else:
+        m5 = _RESETS_AT_CLOCK.search(text)
+        if m5:
+            out.append(at(now, _next_clock(now, m5), "message:limit-resets-at"))
     return [s for s in out if s is not None]
+
+
+def _next_clock(now: datetime, m: re.Match[str]) -> datetime | None:
+    hh, mm, ss = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if hh > 23 or mm > 59 or ss > 59:
+        return None
+    n = now.astimezone(UTC)
+    when = n.replace(hour=hh, minute=mm, second=ss, microsecond=0)
+    return when if when > n else when + timedelta(days=1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Resolution, per field, first hit wins: `[providers.<id>]` in probed's configuration, then
 OpenClaw's own `openclaw.json` (`models.providers.<id>`: `baseUrl`, `api`, `models[].id`), then the
-built-in table below. Base URLs are kept the way each official SDK takes them: Anthropic without
-`/v1`, Gemini without `/v1beta`, OpenAI-compatible with `/v1` (or whatever prefix the provider's
-chat route sits under). An id found nowhere but given a base URL is an OpenAI-compatible API; an
+built-in table, which is the provider specs' (`probed/providers/`). Base URLs are kept the way
+each official SDK takes them: Anthropic without `/v1`, Gemini without `/v1beta`,
+OpenAI-compatible with `/v1` (or whatever prefix the provider's chat route sits under). An id found nowhere but given a base URL is an OpenAI-compatible API; an
 id with no base URL anywhere is an error that names it.
 """
 
@@ -12,32 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from probed.config import Api, Config
 from probed.errors import ConfigError
-from probed.model import canonical_provider, normalize_provider
+from probed.model import normalize_provider
 from probed.openclawjson import load_openclaw_json
+from probed.providers import SPECS, FreeCheck, ProviderSpec
+from probed.providers import canonical as canonical_provider
 
-CheckKind = Literal[
-    "models",
-    "openrouter_key",
-    "openrouter_credits",
-    "deepseek_balance",
-    "moonshot_balance",
-    "xai_api_key",
-    "litellm_key_info",
+__all__ = [
+    "BUILTIN",
+    "Endpoint",
+    "FreeCheck",
+    "OpenClawProvider",
+    "canonical",
+    "openclaw_providers",
+    "resolve",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class FreeCheck:
-    """A request that costs nothing. `path` starting with "/" is taken from the URL's origin;
-    otherwise it is appended to the base URL."""
-
-    kind: CheckKind
-    path: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,58 +50,14 @@ class Endpoint:
         return f"{self.base_url.rstrip('/')}/{path}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Builtin:
-    api: Api
-    base_url: str | None
-    model: str | None
-    extra_checks: tuple[FreeCheck, ...] = ()
-
-
 _MODELS_CHECK: Mapping[Api, FreeCheck] = {
     "anthropic": FreeCheck("models", "v1/models?limit=1"),
     "openai": FreeCheck("models", "models"),
     "gemini": FreeCheck("models", "v1beta/models?pageSize=1"),
 }
 
-BUILTIN: Mapping[str, _Builtin] = {
-    "anthropic": _Builtin("anthropic", "https://api.anthropic.com", "claude-haiku-4-5"),
-    "openai": _Builtin("openai", "https://api.openai.com/v1", "gpt-4.1-nano"),
-    "google": _Builtin(
-        "gemini", "https://generativelanguage.googleapis.com", "gemini-2.5-flash-lite"
-    ),
-    "openrouter": _Builtin(
-        "openai",
-        "https://openrouter.ai/api/v1",
-        "openai/gpt-4.1-nano",
-        (FreeCheck("openrouter_key", "key"), FreeCheck("openrouter_credits", "credits")),
-    ),
-    "deepseek": _Builtin(
-        "openai",
-        "https://api.deepseek.com",
-        "deepseek-chat",
-        (FreeCheck("deepseek_balance", "/user/balance"),),
-    ),
-    "moonshot": _Builtin(
-        "openai",
-        "https://api.moonshot.ai/v1",
-        "moonshot-v1-8k",
-        (FreeCheck("moonshot_balance", "users/me/balance"),),
-    ),
-    "kimi": _Builtin("anthropic", "https://api.kimi.com/coding", "kimi-for-coding"),
-    "groq": _Builtin("openai", "https://api.groq.com/openai/v1", "llama-3.1-8b-instant"),
-    "mistral": _Builtin("openai", "https://api.mistral.ai/v1", "ministral-3b-latest"),
-    "xai": _Builtin(
-        "openai",
-        "https://api.x.ai/v1",
-        "grok-4-fast-non-reasoning",
-        (FreeCheck("xai_api_key", "api-key"),),
-    ),
-    # LiteLLM's proxy default address; the model must come from config or openclaw.json.
-    "litellm": _Builtin(
-        "openai", "http://localhost:4000", None, (FreeCheck("litellm_key_info", "/key/info"),)
-    ),
-}
+# The built-in table is the provider specs' (`probed/providers/`): one owner per fact.
+BUILTIN: Mapping[str, ProviderSpec] = SPECS
 
 # OpenClaw's `api` adapter names -> probed's three families. Others are not probed.
 _OPENCLAW_APIS: Mapping[str, Api] = {
@@ -201,9 +150,8 @@ def resolve(
         model = models[0]
     checks: tuple[FreeCheck, ...] = (_MODELS_CHECK[api],)
     if builtin and builtin.api == api:
-        checks = (*checks, *builtin.extra_checks)
-        if pid in ("openrouter", "litellm"):  # their model lists are huge or upstream-bound
-            checks = builtin.extra_checks
+        own = builtin.free_checks
+        checks = (*checks, *own) if builtin.models_check else own
     return Endpoint(
         provider=pid,
         api=api,

@@ -22,7 +22,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -30,15 +29,13 @@ import httpx
 from probed.classify import classify, classify_transport
 from probed.failure import Failure
 from probed.logs import MASK, get_logger
-from probed.probes import anthropic, gemini, openai
 from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, FreeCheck
 from probed.probes.http import Response, TransportError, send
+from probed.providers.family import family as family_for
 from probed.reasons import Reason
 
 log = get_logger()
-
-FAMILIES: dict[str, ModuleType] = {"anthropic": anthropic, "openai": openai, "gemini": gemini}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +113,12 @@ async def _climb(
     now: Callable[[], datetime],
     spend: Callable[[], bool],
 ) -> LadderResult:
-    family = FAMILIES[endpoint.api]
+    family = family_for(endpoint.api)
     auth = family.headers(secret)
     answered = False
     for check in endpoint.free_checks:
+        if check.oauth_only and not secret.oauth:
+            continue
         outcome = await _free(client, endpoint, check, auth, timeout=timeout, now=now)
         if outcome is _ABSENT:
             continue
@@ -189,11 +188,13 @@ async def _free(
     headers = {k: v for k, v in auth.items() if k != "content-type"}
     try:
         resp = await send(client, "GET", endpoint.url(check.path), headers=headers, timeout=timeout)
-        if resp.status in _ABSENT_STATUSES:
+        if resp.status in _ABSENT_STATUSES or (check.advisory and resp.status >= 400):
             return _ABSENT
         if resp.status >= 400:
             return _classify(endpoint, resp, now), True
     except TransportError as exc:
+        if check.advisory:
+            return _ABSENT
         return classify_transport(exc.kind, exc.detail, now=now()), False
     if check.kind == "models":
         if _looks_like_json(resp):
@@ -209,7 +210,7 @@ async def _free(
         data = resp.json()
     except TransportError:
         return _ABSENT  # an account endpoint we cannot read proves nothing either way
-    failure = _read_account(endpoint, check, data)
+    failure = _read_account(check, data, now())
     return (failure, True) if failure is not None else _PASSED
 
 
@@ -223,65 +224,21 @@ def _classify(endpoint: Endpoint, resp: Response, now: Callable[[], datetime]) -
     return classify(endpoint.provider, resp.status, resp.headers, resp.text, now=now())
 
 
-def _read_account(endpoint: Endpoint, check: FreeCheck, data: Any) -> Failure | None:
-    """What a free account endpoint says about money; None when it shows nothing wrong."""
-    pid = endpoint.provider
-    top_up = f"add credit to the {pid} account; probed clears the profile on the next probe"
-    d = data.get("data") if isinstance(data, dict) else None
-    if check.kind == "openrouter_credits" and isinstance(d, dict):
-        total, used = _num(d.get("total_credits")), _num(d.get("total_usage"))
-        if total is not None and used is not None and total - used <= 0:
-            return _local(Reason.BILLING, "OpenRouter credit balance is used up", top_up)
-    elif check.kind == "openrouter_key" and isinstance(d, dict):
-        remaining = _num(d.get("limit_remaining"))
-        if d.get("limit") is not None and remaining is not None and remaining <= 0:
-            return _local(
-                Reason.QUOTA,
-                "this OpenRouter key has reached its credit limit",
-                "raise the key's limit on openrouter.ai or wait for it to reset",
-            )
-    elif check.kind == "deepseek_balance" and isinstance(data, dict):
-        if data.get("is_available") is False:
-            return _local(Reason.BILLING, "DeepSeek reports the balance is not available", top_up)
-    elif check.kind == "moonshot_balance" and isinstance(d, dict):
-        available = _num(d.get("available_balance"))
-        if available is not None and available <= 0:
-            return _local(Reason.BILLING, "Moonshot reports no available balance", top_up)
-    elif check.kind == "xai_api_key" and isinstance(data, dict):
-        if data.get("api_key_blocked") or data.get("api_key_disabled"):
-            return _local(
-                Reason.AUTH_PERMANENT,
-                "xAI reports this API key is blocked or disabled",
-                "create a new xAI API key and store it in OpenClaw",
-            )
-        if data.get("team_blocked"):
-            return _local(
-                Reason.PERMISSION,
-                "xAI reports the team is blocked",
-                "check the team's status and billing in the xAI console",
-            )
-    elif check.kind == "litellm_key_info" and isinstance(data, dict):
-        info = data.get("info")
-        if isinstance(info, dict):
-            spend, cap = _num(info.get("spend")), _num(info.get("max_budget"))
-            if spend is not None and cap is not None and spend >= cap:
-                return _local(
-                    Reason.QUOTA,
-                    "the LiteLLM key has spent its max_budget",
-                    "raise the key's max_budget on the LiteLLM proxy or wait for its reset",
-                )
-    return None
-
-
-def _num(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+def _read_account(check: FreeCheck, data: Any, now: datetime) -> Failure | None:
+    """What a free account endpoint says (its reader is in the provider's spec); None when it
+    shows nothing wrong."""
+    finding = check.read(data, now) if check.read is not None else None
+    if finding is None or finding.reason is None:
+        return None
+    return Failure(
+        reason=finding.reason,
+        retry_at=finding.retry_at,
+        retry_source=finding.retry_source,
+        scope=finding.scope,
+        status=None,
+        message=finding.message,
+        action=finding.action,
+    )
 
 
 def _local(reason: Reason, message: str, action: str) -> Failure:

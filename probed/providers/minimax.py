@@ -1,0 +1,16 @@
+"""MiniMax (Anthropic-compatible endpoint): plan windows arrive as a 429 `rate_limit_error`
+whose message names the window and its reset ("5-hour usage limit reached ..., resets at
+2026-05-15T15:00:00Z (2056)"); the generic plan-window rule reads them."""
+
+from __future__ import annotations
+
+from probed.providers.base import ProviderSpec
+
+SPEC = ProviderSpec(
+    id="minimax",
+    display_name="MiniMax",
+    api="anthropic",
+    base_url="https://api.minimax.io/anthropic",
+    model="MiniMax-M2",
+    aliases=("minimax-portal",),
+)

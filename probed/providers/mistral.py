@@ -1,0 +1,28 @@
+"""Mistral: a spent plan answers with the 401 of a revoked key, so a 401 is re-tested slowly
+rather than called permanent; 402 covers credit, spending limits and unpaid invoices."""
+
+from __future__ import annotations
+
+from probed.providers.base import ProviderSpec, Reading, Verdict, has
+from probed.providers.base import verdict as _v
+from probed.reasons import Reason
+
+
+def rules(r: Reading) -> Verdict | None:
+    if has(r.text, "capacity exceeded"):
+        return _v(Reason.OVERLOADED, "model")
+    if r.status == 402:
+        return _v(Reason.BILLING, "account")
+    if r.status == 401:
+        return _v(Reason.AUTH, "profile")
+    return None
+
+
+SPEC = ProviderSpec(
+    id="mistral",
+    display_name="Mistral",
+    api="openai",
+    base_url="https://api.mistral.ai/v1",
+    model="ministral-3b-latest",
+    rules=rules,
+)
