@@ -140,8 +140,24 @@ def _html_message(text: str, status: int | None) -> str:
     return f"HTTP {status} with an HTML error page" if status else "an HTML error page"
 
 
+def _nested(
+    provider: str, status: int | None, headers: Mapping[str, Any], message: str, depth: int
+) -> _Response | None:
+    """A proxy that wraps the upstream's whole error document as its message (Gemini CLI,
+    some gateways): read the inner document instead, which holds the structured fields."""
+    m = message.strip()
+    if depth > 0 or not m.startswith("{") or '"error"' not in m:
+        return None
+    inner = _read(provider, status, headers, m, depth=1)
+    return inner if isinstance(inner.doc, dict) else None
+
+
 def _read(
-    provider: str, status: int | None, headers: Mapping[str, Any], body: str | bytes
+    provider: str,
+    status: int | None,
+    headers: Mapping[str, Any],
+    body: str | bytes,
+    depth: int = 0,
 ) -> _Response:
     text = _decode(body)
     doc = _load_json(text)
@@ -202,6 +218,11 @@ def _read(
     lowered = " ".join([message, ecode, *extra, *reasons]).lower()
     if not isinstance(doc, dict | str):
         lowered = text[:20_000].lower()
+    # Terminal-wrapped pastes split words across lines: match on single spaces.
+    lowered = " ".join(lowered.split())
+    inner = _nested(provider, status, headers, message, depth)
+    if inner is not None:
+        return inner
     return _Response(
         provider=canonical(provider),
         status=status,

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from probed.actions import QUOTA_ACTION, action_for, canonical_provider, display_name
+from probed.actions import QUOTA_ACTION, action_for, display_name
+from probed.providers import canonical as canonical_provider
 from probed.reasons import Reason, from_openclaw
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from probed.classify import classify, classify_transport, redact, short_message
+from probed.clock import parse_iso
 from probed.reasons import Reason
 
 NOW = datetime(2026, 10, 7, 12, 40, 37, tzinfo=UTC)
@@ -23,39 +24,31 @@ def _after(seconds: float) -> datetime:
     return NOW + timedelta(seconds=seconds)
 
 
-# The hinted reset per fixture id: (retry_at, retry_source); ids not listed carry no reset.
-FIXTURE_RESETS: dict[str, tuple[datetime, str]] = {
-    "anthropic-429-rate-limit-itpm": (_after(23), "header:retry-after"),
-    "openai-429-rate-limit-tokens": (_after(360), "header:x-ratelimit-reset-tokens"),
-    "gemini-429-per-minute-retryinfo": (_after(59), "body:error.details.RetryInfo.retryDelay"),
-    "groq-429-tpm": (_after(6), "header:retry-after"),
-    "litellm-429-key-rate-limit": (_after(60), "header:retry-after"),
-}
-# OpenRouter's reset is an absolute epoch-ms instant (2026-04-29T00:00Z): classify before it.
-OPENROUTER_NOW = datetime(2026, 4, 28, 15, 30, tzinfo=UTC)
+def _fixture_now(fx: dict[str, Any]) -> datetime:
+    """Absolute resets in a fixture are only "ahead" from the time it was captured."""
+    return parse_iso(fx["now"]) if fx.get("now") else NOW
 
 
 def test_fixture_file_is_complete() -> None:
-    assert len(FIXTURES) == 28
+    assert len(FIXTURES) >= 80
+    assert len({f["id"] for f in FIXTURES}) == len(FIXTURES)
     assert {f["expected_class"] for f in FIXTURES} <= {r.value for r in Reason}
+    assert {f["expected_scope"] for f in FIXTURES} <= {"model", "profile", "account"}
+    for f in FIXTURES:
+        assert f["source"].strip(), f["id"]
+        assert isinstance(f["verbatim"], bool), f["id"]
 
 
 @pytest.mark.parametrize("fx", FIXTURES, ids=[f["id"] for f in FIXTURES])
-def test_every_fixture_classifies_to_its_expected_class_and_reset(fx: dict[str, Any]) -> None:
-    now = OPENROUTER_NOW if fx["id"] == "openrouter-429-free-models-per-day" else NOW
-    f = classify(fx["provider"], fx["status"], fx["headers"], fx["body"], now=now)
-    assert f.reason == fx["expected_class"]
+def test_every_fixture_classifies_to_its_expected_class_scope_and_reset(fx: dict[str, Any]) -> None:
+    f = classify(fx["provider"], fx["status"], fx["headers"], fx["body"], now=_fixture_now(fx))
+    out = f.to_json()
+    assert (out["reason"], out["scope"]) == (fx["expected_class"], fx["expected_scope"])
+    assert out["retry_at"] == fx["expected_retry_at"]
+    assert (f.retry_source is None) == (fx["expected_retry_at"] is None)
     assert f.status == fx["status"]
     assert f.message and len(f.message) <= 200
     assert f.action
-    if fx["id"] == "openrouter-429-free-models-per-day":
-        assert f.retry_at == datetime(2026, 4, 29, tzinfo=UTC)
-        assert f.retry_source == "body:error.metadata.headers.X-RateLimit-Reset"
-    elif fx["id"] in FIXTURE_RESETS:
-        assert (f.retry_at, f.retry_source) == FIXTURE_RESETS[fx["id"]]
-    else:
-        assert f.retry_at is None
-        assert f.retry_source is None
 
 
 def test_fixture_json_has_the_contract_key_order() -> None:

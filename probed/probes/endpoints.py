@@ -4,8 +4,9 @@ Resolution, per field, first hit wins: `[providers.<id>]` in probed's configurat
 OpenClaw's own `openclaw.json` (`models.providers.<id>`: `baseUrl`, `api`, `models[].id`), then the
 built-in table, which is the provider specs' (`probed/providers/`). Base URLs are kept the way
 each official SDK takes them: Anthropic without `/v1`, Gemini without `/v1beta`,
-OpenAI-compatible with `/v1` (or whatever prefix the provider's chat route sits under). An id found nowhere but given a base URL is an OpenAI-compatible API; an
-id with no base URL anywhere is an error that names it.
+OpenAI-compatible with `/v1` (or whatever prefix the provider's chat route sits under). An id
+found nowhere but given a base URL is an OpenAI-compatible API; an id with no base URL anywhere
+is an error that names it.
 """
 
 from __future__ import annotations

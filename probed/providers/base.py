@@ -167,6 +167,7 @@ def china_standard_time() -> timezone:
 _LIMIT = re.compile(
     r"usage[ _]limit|usage cap|(?<!rate )limit (reached|exceeded|exhausted)|"
     r"reached (the|your) (\w+ )?limit|quota (used|exceeded|exhausted|reached|will)|free quota|"
+    r"exceeded (the|your) (\w+ )?quota|"
     r"(使用|用量)上限|限额|额度"
 )
 _RATE_LIMIT = re.compile(r"rate[ _-]?limit")

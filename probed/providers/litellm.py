@@ -35,6 +35,10 @@ def _budget_scope(t: str) -> Scope:
 
 def rules(r: Reading) -> Verdict | None:
     t = r.text
+    if _RE_UPSTREAM.search(r.message):
+        # An upstream deployment's own error, passed through: the generic rules read it, and it
+        # concerns this model only.
+        return _v(Reason.UNKNOWN, "model", upstream=True)
     if has(t, "no deployments available"):
         if "budget" in t:
             return _v(Reason.QUOTA, "model")
@@ -51,10 +55,6 @@ def rules(r: Reading) -> Verdict | None:
         return _v(Reason.AUTH_PERMANENT, "profile")
     if re.search(r"rate limit exceeded for (api_key|key|user|team|end_user|org)", t):
         return _v(Reason.RATE_LIMIT, "profile")
-    if _RE_UPSTREAM.search(r.message):
-        # An upstream deployment's own error, passed through: the generic rules read it, and it
-        # concerns this model only.
-        return _v(Reason.UNKNOWN, "model", upstream=True)
     return None
 
 

@@ -33,6 +33,9 @@ def rules(r: Reading) -> Verdict | None:
         return _v(Reason.QUOTA, "account", rule="rule:utc-midnight")
     if ls == "upstream_provider_shared_pool" or has(t, "rate-limited upstream"):
         return _v(Reason.RATE_LIMIT, "model")
+    if has(t, "provider returned error"):
+        # The upstream provider's own error, relayed: read generically, for this model only.
+        return _v(Reason.UNKNOWN, "model", upstream=True)
     if r.status == 402 or has(t, "requires more credits", "insufficient credits"):
         return _v(Reason.BILLING, "account")
     if has(t, "prompt tokens limit exceeded") and has(t, "credits"):
