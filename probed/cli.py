@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p, top=False)
     p.add_argument("--provider", required=True, metavar="ID")
     p.add_argument("--now", metavar="ISO8601", help="fix the clock for relative signals")
+    p.add_argument("--status", type=int, metavar="N", help="the HTTP status of a bare body")
+    p.add_argument(
+        "--header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="a response header of a bare body (repeatable)",
+    )
     p.add_argument("file", nargs="?", metavar="FILE", help="the response (default: stdin)")
 
     p = sub.add_parser("config", help="configuration tools")

@@ -169,7 +169,7 @@ def test_malformed_json_file_is_exit_2_naming_the_file(
 @pytest.mark.parametrize(
     ("payload", "fragment"),
     [
-        ("[1, 2]", "expected a JSON object"),
+        ("[1, 2]", "not a response probed can read"),
         ('{"status": "429", "headers": {}, "body": ""}', "status must be an integer"),
         ('{"status": 429, "headers": [], "body": ""}', "headers must be an object"),
     ],
@@ -197,3 +197,99 @@ def test_missing_file_and_bad_now(
         ["classify", "--provider", "openai", "--now", "yesterday"], "{}", monkeypatch, capsys
     )
     assert code == 2 and "--now" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# The input forms of 0.2, end to end through the command
+
+
+def _classify(
+    argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    code, out, err = _run_main(["classify", *argv], stdin, monkeypatch, capsys)
+    assert code == 0, err
+    parsed: dict[str, Any] = json.loads(out)
+    assert list(parsed) == KEYS
+    return parsed
+
+
+def test_curl_i_output_is_read_with_its_headers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fx = _fixture("openai-codex-429-usage-limit-reached-plus")
+    head = "".join(f"{k}: {v}\r\n" for k, v in fx["headers"].items())
+    text = f"HTTP/2 429\r\n{head}\r\n{fx['body']}\r\n"
+    out = _classify(
+        ["--provider", "openai-codex", "--now", "2026-05-04T19:24:56Z"], text, monkeypatch, capsys
+    )
+    assert (out["reason"], out["scope"], out["status"]) == ("quota", "profile", 429)
+    assert out["retry_at"] == "2026-05-04T23:16:08Z"
+
+
+def test_status_body_line_and_bare_body_with_options_agree(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = _fixture("zai-429-1308-five-hour-english")["body"]
+    now = ["--provider", "zai", "--now", "2026-09-08T20:00:00Z"]
+    line = _classify(now, f"429 {body}", monkeypatch, capsys)
+    bare = _classify([*now, "--status", "429", "--header", "x-a: b"], body, monkeypatch, capsys)
+    assert line == bare
+    assert (line["reason"], line["retry_at"]) == ("quota", "2026-09-08T21:38:28Z")
+
+
+def test_bare_body_headers_give_the_reset(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--provider", "openai", "--now", "2026-10-07T12:40:37Z", "--status", "429"]
+    out = _classify(
+        [*argv, "--header", "retry-after: 90"],
+        '{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}',
+        monkeypatch,
+        capsys,
+    )
+    assert (out["reason"], out["retry_at"], out["retry_source"]) == (
+        "rate_limit",
+        "2026-10-07T12:42:07Z",
+        "header:retry-after",
+    )
+
+
+def test_openclaw_log_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = (
+        "08:42:54 [agent/embedded] embedded run agent end: runId=81ed95dd isError=true "
+        "error=HTTP 500 api_error: unknown error, 520 (1000) (request_id: 05ef3a8ae33d)"
+    )
+    out = _classify(["--provider", "zai"], line, monkeypatch, capsys)
+    assert (out["reason"], out["status"]) == ("timeout", 500)
+
+
+def test_unknown_provider_is_openai_compatible_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = '{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}'
+    out = _classify(["--provider", "My-vLLM", "--status", "401"], body, monkeypatch, capsys)
+    assert out["reason"] == "auth_permanent"
+    assert "'my-vllm' is unknown to probed: read as OpenAI-compatible" in out["message"]
+    assert len(out["message"]) <= 200
+    known = _classify(["--provider", "groq", "--status", "401"], body, monkeypatch, capsys)
+    assert "unknown to probed" not in known["message"]
+
+
+def test_unreadable_input_is_exit_2_with_the_accepted_forms(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run_main(
+        ["classify", "--provider", "openai"], "Invalid API Key\n", monkeypatch, capsys
+    )
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "curl -i" in err and "--status N" in err and "OpenClaw log line" in err
+    code, _, err = _run_main(
+        ["classify", "--provider", "openai", "--status", "429", "--header", "nocolon"],
+        "x",
+        monkeypatch,
+        capsys,
+    )
+    assert code == 2 and "--header" in err

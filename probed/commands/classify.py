@@ -1,28 +1,50 @@
-"""`probed classify`: diagnose one provider error response pasted from a log. Sends nothing."""
+"""`probed classify`: diagnose one provider error response pasted from a log. Sends nothing.
+
+The input forms are told apart by `probed.pasted`; what cannot be read is a usage error (2) with
+one sentence naming the forms accepted. A provider probed does not know is read as an
+OpenAI-compatible API (the contract's rule), and the message says so.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from probed.classify import classify
+from probed.classify import MAX_MESSAGE, classify, short_message
 from probed.clock import parse_iso, utcnow
 from probed.config import Config
 from probed.errors import UsageError
+from probed.failure import Failure
+from probed.pasted import PasteError, parse_header, parse_pasted
+from probed.providers import canonical, is_known
 from probed.reasons import EX_OK
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     now = _now(args.now)
     where, text = _read_input(args.file)
-    status, headers, body = _parse(where, text)
-    failure = classify(args.provider, status, headers, body, now=now)
+    try:
+        headers = [parse_header(h) for h in getattr(args, "header", None) or ()]
+        pasted = parse_pasted(
+            text, status=getattr(args, "status", None), headers=headers, where=where
+        )
+    except PasteError as exc:
+        raise UsageError(str(exc)) from None
+    failure = classify(args.provider, pasted.status, pasted.headers, pasted.body, now=now)
+    if not is_known(args.provider) and canonical(args.provider) not in config.providers:
+        failure = _say_openai_compatible(failure, args.provider)
     sys.stdout.write(json.dumps(failure.to_json(), ensure_ascii=False) + "\n")
     return EX_OK
+
+
+def _say_openai_compatible(failure: Failure, provider: str) -> Failure:
+    note = f" (provider {canonical(provider)!r} is unknown to probed: read as OpenAI-compatible)"
+    room = max(40, MAX_MESSAGE - len(note))
+    return replace(failure, message=short_message(failure.message, room) + note)
 
 
 def _now(value: str | None) -> datetime:
@@ -50,37 +72,3 @@ def _read_input(file: str | None) -> tuple[str, str]:
         return where, data.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{where}: not UTF-8 text") from None
-
-
-def _parse(where: str, text: str) -> tuple[int | None, dict[str, str], str]:
-    shape = '{"status": int or null, "headers": {...}, "body": "raw text"}'
-    try:
-        doc: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}); expected {shape}"
-        ) from None
-    if not isinstance(doc, dict):
-        raise UsageError(f"{where}: expected a JSON object {shape}")
-    status = doc.get("status")
-    if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
-        raise UsageError(f"{where}: status must be an integer or null")
-    raw_headers = doc.get("headers")
-    if raw_headers is None:
-        raw_headers = {}
-    if not isinstance(raw_headers, dict):
-        raise UsageError(f"{where}: headers must be an object of name: value")
-    headers: dict[str, str] = {}
-    for name, value in raw_headers.items():
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            raise UsageError(f"{where}: header {name!r} must be a string")
-        joined = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        headers[str(name)] = joined
-    body = doc.get("body", "")
-    if body is None:
-        body = ""
-    if not isinstance(body, str):
-        body = json.dumps(body)  # a body pasted as a JSON object rather than as its text
-    return status, headers, body
