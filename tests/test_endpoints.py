@@ -104,3 +104,25 @@ def test_unreadable_openclaw_json_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "openclaw.json").write_text("{ not json5 ")
     assert load_openclaw_json(tmp_path) == {}
     assert load_openclaw_json(tmp_path / "missing") == {}
+
+
+def test_the_table_is_the_provider_specs(tmp_path: Path) -> None:
+    """The built-in table moved into probed/providers/: the free checks come from the specs."""
+    cfg = _config(tmp_path)
+    a = resolve("anthropic", cfg)
+    assert [c.kind for c in a.free_checks] == ["models", "anthropic_oauth_usage"]
+    usage = a.free_checks[1]
+    assert usage.oauth_only and usage.advisory
+    assert a.url(usage.path) == "https://api.anthropic.com/api/oauth/usage"
+    k = resolve("kimi", cfg)
+    assert k.url(k.free_checks[-1].path) == "https://api.kimi.com/coding/v1/usages"
+    codex = resolve("codex", cfg)
+    assert codex.provider == "openai-codex"
+    assert [c.kind for c in codex.free_checks] == ["codex_usage"]
+    assert codex.url("/backend-api/wham/usage") == "https://chatgpt.com/backend-api/wham/usage"
+    z = resolve("zai", cfg)
+    assert (z.api, z.model) == ("openai", "glm-4.5-flash")
+    assert z.url(z.free_checks[-1].path) == "https://api.z.ai/api/monitor/usage/quota/limit"
+    # a configured api other than the built-in family's drops the built-in checks and model
+    other = resolve("kimi", _config(tmp_path, {"kimi": {"api": "openai"}}))
+    assert [c.kind for c in other.free_checks] == ["models"] and other.model is None
