@@ -139,3 +139,11 @@ def test_codex_headers_apply_only_to_a_spent_window() -> None:
 )
 def test_plan_windows_are_told_from_short_rate_limits(text: str, window: bool) -> None:
     assert is_plan_window(text) is window
+
+
+def test_a_spec_can_word_its_own_advice() -> None:
+    from probed.actions import action_for
+    from probed.reasons import Reason
+
+    assert "used-up plan" in action_for(Reason.AUTH, "mistral")
+    assert "used-up plan" not in action_for(Reason.AUTH, "openai")

@@ -18,6 +18,12 @@ def rules(r: Reading) -> Verdict | None:
     return None
 
 
+# A Mistral 401 is also what a spent plan sends: the generic "re-authenticate" advice misleads.
+_AUTH_ACTION = (
+    "check this Mistral key's plan and usage in the Mistral console first (a used-up plan "
+    "answers like a revoked key), then the key itself; probed re-tests it on a slow timer"
+)
+
 SPEC = ProviderSpec(
     id="mistral",
     display_name="Mistral",
@@ -25,4 +31,5 @@ SPEC = ProviderSpec(
     base_url="https://api.mistral.ai/v1",
     model="ministral-3b-latest",
     rules=rules,
+    actions={Reason.AUTH: _AUTH_ACTION},
 )
