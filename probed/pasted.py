@@ -238,6 +238,8 @@ def _curl(text: str) -> Pasted | None:
 # STATUS BODY lines and OpenClaw's text log lines ---------------------------------------------
 
 _LOG_PATTERNS = (
+    # OpenClaw 9.x console line: `... error=<friendly text> rawError=429 {...}`
+    re.compile(r"\brawError=(?:HTTP\s*)?(\d{3})\b[:\s]*(.*)$"),
     # `error=HTTP 500 api_error: unknown error ...`
     re.compile(r"\berror=HTTP\s*(\d{3})\b[:\s]*(.*)$"),
     # `error=400 status code (no body)`

@@ -94,16 +94,30 @@ def test_openclaw_log_lines(line: str, status: int, body: str) -> None:
     assert (p.status, p.body) == (status, body)
 
 
-# Field names as OpenClaw 9.6 writes them (buildApiErrorObservationFields: httpCode,
-# rawErrorPreview); the values are a Kimi answer from openclaw/openclaw#142656.
+# The fields OpenClaw 9.6 logs with "embedded run agent end" (dist/builtin-openclaw-*.mjs:
+# event, tags, runId, isError, error = the friendly text, then buildApiErrorObservationFields:
+# rawErrorPreview, rawErrorHash, httpCode, ...); the values are a Kimi answer from
+# openclaw/openclaw#142656.
 EVENT = {
     "event": "embedded_run_agent_end",
+    "tags": ["error_handling", "lifecycle", "agent_end", "assistant_error"],
     "runId": "7cbbb196-a682-4aad-89fb-39ea01e72afb",
     "isError": True,
-    "httpCode": "403",
+    "error": "You've reached your usage limit for this period.",
+    "failoverReason": "rate_limit",
+    "model": "kimi-for-coding",
+    "provider": "kimi",
     "rawErrorPreview": f"403 {KIMI_BODY}",
     "rawErrorHash": "sha256:3f1c0d2a9b7e",
+    "httpCode": "403",
+    "consoleMessage": "embedded run agent end: runId=7cbbb196 isError=true model=kimi-for-coding "
+    f"provider=kimi error=You've reached your usage limit. rawError=403 {KIMI_BODY}",
 }
+
+
+def test_openclaw_console_line_with_its_raw_error() -> None:
+    p = parse_pasted("12:00:01 [agent/embedded] " + str(EVENT["consoleMessage"]))
+    assert (p.status, p.body) == (403, KIMI_BODY)
 
 
 def test_openclaw_json_log_event() -> None:

@@ -1,57 +1,43 @@
 """The one registry of providers and the one alias table.
 
-Each provider module defines `SPEC`; listing the module in `_MODULES` is all it takes to add a
-provider. Ids are OpenClaw's, lower-case; aliases fold the other spellings seen in logs and
-configuration (`gemini`, `kimi-coding`, `claude` ...) onto them. Any other id is an
+Each provider module defines `SPEC`; the registry finds every module of the package, so adding a
+provider is adding its module. Ids are OpenClaw's, lower-case; aliases fold the other spellings
+seen in logs and configuration (`gemini`, `kimi-coding`, `claude` ...) onto them. Any other id is an
 OpenAI-compatible API (the contract's rule), with generic rules only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+import pkgutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from types import MappingProxyType
 
-from probed.providers import (
-    anthropic,
-    deepseek,
-    google,
-    groq,
-    kimi,
-    litellm,
-    minimax,
-    mistral,
-    moonshot,
-    openai,
-    openai_codex,
-    openrouter,
-    xai,
-    zai,
-)
 from probed.providers.base import ProviderSpec
 
-_MODULES = (
-    anthropic,
-    openai,
-    openai_codex,
-    google,
-    openrouter,
-    deepseek,
-    moonshot,
-    kimi,
-    groq,
-    mistral,
-    xai,
-    litellm,
-    zai,
-    minimax,
-)
+# Modules of the package that hold machinery, not a provider.
+_SUPPORT = frozenset({"base", "family", "registry"})
+
+
+def _specs() -> Iterator[ProviderSpec]:
+    """Every `SPEC` of the package's provider modules, in name order (so ids and aliases are
+    checked the same way on every machine)."""
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]))
+    for name in names:
+        if name in _SUPPORT or name.startswith("_"):
+            continue
+        module = importlib.import_module(f"probed.providers.{name}")
+        spec = getattr(module, "SPEC", None)
+        if not isinstance(spec, ProviderSpec):
+            raise TypeError(f"probed/providers/{name}.py defines no SPEC = ProviderSpec(...)")
+        yield spec
 
 
 def _build() -> tuple[Mapping[str, ProviderSpec], Mapping[str, str]]:
     specs: dict[str, ProviderSpec] = {}
     aliases: dict[str, str] = {}
-    for module in _MODULES:
-        spec: ProviderSpec = module.SPEC
+    for spec in _specs():
         if spec.id in specs or spec.id in aliases:
             raise RuntimeError(f"provider id {spec.id!r} is registered twice")
         specs[spec.id] = spec
