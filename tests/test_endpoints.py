@@ -116,11 +116,20 @@ def test_the_table_is_the_provider_specs(tmp_path: Path) -> None:
     assert a.url(usage.path) == "https://api.anthropic.com/api/oauth/usage"
     k = resolve("kimi", cfg)
     assert k.url(k.free_checks[-1].path) == "https://api.kimi.com/coding/v1/usages"
-    codex = resolve("codex", cfg)
+    # newer providers name no default endpoint: classified, and probed once configured
+    for pid in ("codex", "zai", "minimax"):
+        with pytest.raises(ConfigError, match="no known endpoint"):
+            resolve(pid, cfg)
+    codex = resolve(
+        "codex",
+        _config(tmp_path, {"openai-codex": {"base_url": "https://chatgpt.com/backend-api/codex"}}),
+    )
     assert codex.provider == "openai-codex"
     assert [c.kind for c in codex.free_checks] == ["codex_usage"]
     assert codex.url("/backend-api/wham/usage") == "https://chatgpt.com/backend-api/wham/usage"
-    z = resolve("zai", cfg)
+    z = resolve(
+        "zai", _config(tmp_path, {"zai": {"base_url": "https://api.z.ai/api/coding/paas/v4"}})
+    )
     assert (z.api, z.model) == ("openai", "glm-4.5-flash")
     assert z.url(z.free_checks[-1].path) == "https://api.z.ai/api/monitor/usage/quota/limit"
     # a configured api other than the built-in family's drops the built-in checks and model

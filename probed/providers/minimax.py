@@ -10,7 +10,8 @@ SPEC = ProviderSpec(
     id="minimax",
     display_name="MiniMax",
     api="anthropic",
-    base_url="https://api.minimax.io/anthropic",
+    # International (api.minimax.io) and mainland (api.minimaxi.com) accounts live on different
+    # hosts: the endpoint must come from configuration or openclaw.json.
+    base_url=None,
     model="MiniMax-M2",
-    aliases=("minimax-portal",),
 )

@@ -103,8 +103,10 @@ SPEC = ProviderSpec(
     id="openai-codex",
     display_name="OpenAI Codex (ChatGPT plan)",
     api="openai",
-    base_url="https://chatgpt.com/backend-api/codex",
-    model="gpt-5.1-codex-mini",
+    # Not probed until a Responses-shaped family exists: Chat Completions would be refused there
+    # and the refusal written as the profile's failure. Classification and the free reader work.
+    base_url=None,
+    model=None,
     aliases=("codex", "chatgpt"),
     free_checks=(FreeCheck("codex_usage", "/backend-api/wham/usage", read_usage, advisory=True),),
     models_check=False,

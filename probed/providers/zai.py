@@ -90,7 +90,9 @@ SPEC = ProviderSpec(
     id="zai",
     display_name="Z.ai (GLM)",
     api="openai",
-    base_url="https://api.z.ai/api/paas/v4",
+    # The general and the coding-plan endpoints differ (/api/paas/v4, /api/coding/paas/v4) and a
+    # coding-plan key on the general one reads as an empty balance: the endpoint must be named.
+    base_url=None,
     model="glm-4.5-flash",
     aliases=("z-ai", "zhipu", "glm", "bigmodel"),
     free_checks=(
