@@ -1,11 +1,12 @@
 """Classify a provider failure from the response itself: structure first, prose second, status last.
 
 The HTTP status alone misleads (a Kimi 403 is a spent plan, a Moonshot 429 is an empty balance,
-a Gemini 400 is a bad key), and OpenClaw's string matching turns such cases into 30-second
-retry loops. So each provider's structured fields are read first (`error.code`, `error.type`,
-Anthropic `details.error_code`, Gemini `details[]`, OpenRouter `metadata.limit_source`), then its
-known message wordings, then generic wordings, and only then the status. Reset times come from
-`probed.resets`; the advice sentence from `probed.actions`.
+a Gemini 400 is a bad key, a 402 may be a 5-hour window), and OpenClaw's string matching turns
+such cases into 30-second retry loops. So: OpenClaw's own skip lines, then account bans, then
+the provider's own rules (its spec in `probed.providers`: structured fields, then its known
+wordings), then the generic rules (plan windows, plan-gated models, OpenAI-shaped codes and
+types, message patterns), and only then the status. Reset times come from `probed.resets` and
+the spec's own reset readers; the advice sentence from `probed.actions`.
 
 Nothing here raises on odd input: a response we cannot read is `unknown`, with advice.
 """
