@@ -355,6 +355,7 @@ async def _probe_locked(
                     timeout=ctx.config.probe.timeout,
                     now=ctx.now,
                     spend=spend,
+                    recovering=recorded,
                 ),
             )
         )

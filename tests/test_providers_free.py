@@ -340,3 +340,19 @@ def test_an_advisory_endpoint_that_refuses_proves_nothing(claude: _Server) -> No
     r = ladder(endpoint("anthropic", claude.url), "sk-ant-oat01-TEST", oauth=True)
     assert "/api/oauth/usage" in claude.paths
     assert r.ok and r.paid  # the paid rung decided, not the usage endpoint's 403
+
+
+def test_a_plan_window_with_room_proves_a_quota_over_without_paying(claude: _Server) -> None:
+    claude.routes["/api/oauth/usage"] = (200, CLAUDE_USAGE)
+    ep = endpoint("anthropic", claude.url)
+    r = ladder(ep, "sk-ant-oat01-TEST", oauth=True, need_paid=True, recovering=Reason.QUOTA)
+    assert r.ok and not r.paid
+    assert not any(p.startswith("/v1/messages") for p in claude.paths)
+
+
+def test_room_in_a_plan_window_proves_nothing_about_money(claude: _Server) -> None:
+    claude.routes["/api/oauth/usage"] = (200, CLAUDE_USAGE)
+    ep = endpoint("anthropic", claude.url)
+    r = ladder(ep, "sk-ant-oat01-TEST", oauth=True, need_paid=True, recovering=Reason.BILLING)
+    assert r.ok and r.paid
+    assert any(p.startswith("/v1/messages") for p in claude.paths)

@@ -22,7 +22,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 import httpx
 
@@ -32,6 +31,7 @@ from probed.logs import MASK, get_logger
 from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, FreeCheck
 from probed.probes.http import Response, TransportError, send
+from probed.providers.base import Finding
 from probed.providers.family import family as family_for
 from probed.reasons import Reason
 
@@ -58,7 +58,11 @@ async def run_ladder(
     timeout: float,
     now: Callable[[], datetime],
     spend: Callable[[], bool],
+    recovering: Reason | None = None,
 ) -> LadderResult:
+    """`recovering`: the reason being recovered; a free reading that proves it over (a plan
+    window with room again, read from the provider's usage endpoint) ends the ladder without
+    paying."""
     result = await _climb(
         client,
         endpoint,
@@ -68,6 +72,7 @@ async def run_ladder(
         timeout=timeout,
         now=now,
         spend=spend,
+        recovering=recovering,
     )
     if result.failure is None:
         return result
@@ -112,21 +117,25 @@ async def _climb(
     timeout: float,
     now: Callable[[], datetime],
     spend: Callable[[], bool],
+    recovering: Reason | None = None,
 ) -> LadderResult:
     family = family_for(endpoint.api)
     auth = family.headers(secret)
-    answered = False
+    answered = cleared = False
     for check in endpoint.free_checks:
         if check.oauth_only and not secret.oauth:
             continue
-        outcome = await _free(client, endpoint, check, auth, timeout=timeout, now=now)
+        outcome = await _free(
+            client, endpoint, check, auth, timeout=timeout, now=now, recovering=recovering
+        )
         if outcome is _ABSENT:
             continue
         answered = True
+        cleared = cleared or outcome is _CLEARED
         if isinstance(outcome, tuple):
             failure, write = outcome
             return LadderResult(False, failure, paid=False, write=write, model=None)
-    if not need_paid and answered:
+    if answered and (not need_paid or cleared):
         return LadderResult(True, None, paid=False, write=False, model=None)
     chosen = model or endpoint.model
     if chosen is None:
@@ -173,6 +182,7 @@ async def _climb(
 _ABSENT_STATUSES = frozenset({404, 405, 501})
 _ABSENT = "absent"
 _PASSED = "passed"
+_CLEARED = "cleared"  # passed, and the reading proves the reason being recovered is over
 
 
 async def _free(
@@ -183,8 +193,10 @@ async def _free(
     *,
     timeout: float,
     now: Callable[[], datetime],
+    recovering: Reason | None = None,
 ) -> str | tuple[Failure, bool]:
-    """_PASSED, _ABSENT (the server has no such endpoint), or (failure, worth writing)."""
+    """_PASSED, _CLEARED, _ABSENT (the server has no such endpoint), or (failure, worth
+    writing)."""
     headers = {k: v for k, v in auth.items() if k != "content-type"}
     try:
         resp = await send(client, "GET", endpoint.url(check.path), headers=headers, timeout=timeout)
@@ -210,8 +222,13 @@ async def _free(
         data = resp.json()
     except TransportError:
         return _ABSENT  # an account endpoint we cannot read proves nothing either way
-    failure = _read_account(check, data, now())
-    return (failure, True) if failure is not None else _PASSED
+    finding = check.read(data, now()) if check.read is not None else None
+    failure = _read_account(finding)
+    if failure is not None:
+        return failure, True
+    if finding is not None and recovering is not None and recovering in finding.clears:
+        return _CLEARED
+    return _PASSED
 
 
 def _looks_like_json(resp: Response) -> bool:
@@ -224,10 +241,9 @@ def _classify(endpoint: Endpoint, resp: Response, now: Callable[[], datetime]) -
     return classify(endpoint.provider, resp.status, resp.headers, resp.text, now=now())
 
 
-def _read_account(check: FreeCheck, data: Any, now: datetime) -> Failure | None:
-    """What a free account endpoint says (its reader is in the provider's spec); None when it
-    shows nothing wrong."""
-    finding = check.read(data, now) if check.read is not None else None
+def _read_account(finding: Finding | None) -> Failure | None:
+    """What a free account endpoint said (its reader is in the provider's spec) as a failure;
+    None when it shows nothing wrong."""
     if finding is None or finding.reason is None:
         return None
     return Failure(

@@ -10,6 +10,7 @@ from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, resolve
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
+from probed.reasons import Reason
 
 
 def endpoint(provider: str, base_url: str, **over: object) -> Endpoint:
@@ -30,6 +31,7 @@ def ladder(
     model: str | None = None,
     budget: list[bool] | None = None,
     timeout: float = 3.0,
+    recovering: Reason | None = None,
 ) -> LadderResult:
     allowed = list(budget) if budget is not None else []
 
@@ -47,6 +49,7 @@ def ladder(
                 timeout=timeout,
                 now=lambda: datetime.now(UTC),
                 spend=spend,
+                recovering=recovering,
             )
 
     return anyio.run(go)
