@@ -180,8 +180,8 @@ def test_codex_usage_with_room_clears_quota() -> None:
 
 
 def test_kimi_usages_with_room_and_spent() -> None:
-    ok = kimi.read_usages(KIMI_USAGES, KIMI_NOW)
-    assert ok is not None and ok.reason is None
+    # This answer does not show the billing-cycle pool, so room in it proves nothing.
+    assert kimi.read_usages(KIMI_USAGES, KIMI_NOW) is None
     spent = _exhausted(KIMI_USAGES, "limits", 0, "detail", used="100", remaining="0")
     f = kimi.read_usages(spent, KIMI_NOW)
     assert f is not None and f.reason is Reason.QUOTA
@@ -191,7 +191,7 @@ def test_kimi_usages_with_room_and_spent() -> None:
 def test_kimi_pools_shape_and_zeroed_limits_are_not_spent() -> None:
     now = datetime(2026, 9, 16, 12, 0, tzinfo=UTC)
     ok = kimi.read_usages(KIMI_USAGES_POOLS, now)
-    assert ok is not None and ok.reason is None
+    assert ok is not None and ok.reason is None and Reason.QUOTA in ok.clears
     spent = _exhausted(KIMI_USAGES_POOLS, "usages", "limit_month_total", used_ratio=1.0)
     f = kimi.read_usages(spent, now)
     assert f is not None and f.reason is Reason.QUOTA

@@ -80,6 +80,11 @@ def read_usages(data: Any, now: datetime) -> Finding | None:
         return None
     spent = [b for b in buckets if _exhausted(b)]
     if not spent:
+        # Older answers leave out the billing-cycle pool, whose exhaustion is a quota too: only
+        # an answer that shows it proves every window has room.
+        shows_cycle = isinstance(pools, dict) and any("month" in str(k) for k in pools)
+        if not shows_cycle:
+            return None
         return Finding(
             None, "the Kimi plan's windows have room", "", clears=frozenset({Reason.QUOTA})
         )
