@@ -293,3 +293,25 @@ def test_unreadable_input_is_exit_2_with_the_accepted_forms(
         capsys,
     )
     assert code == 2 and "--header" in err
+
+
+def test_subprocess_reads_curl_output_on_stdin(tmp_path: Path) -> None:
+    text = "HTTP/1.1 429 Too Many Requests\r\nretry-after: 30\r\n\r\n" + (
+        '{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "probed", "classify", "--provider", "openai"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=_env(tmp_path),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert (out["reason"], out["status"], out["retry_source"]) == (
+        "rate_limit",
+        429,
+        "header:retry-after",
+    )
