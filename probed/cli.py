@@ -133,7 +133,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one sentence, never a traceback
         _say(f"internal error: {type(exc).__name__}: {exc}")
         return EX_SOFTWARE
+    finally:
+        _textfile(args.command, config)
     return code
+
+
+def _textfile(command: str, config: Config) -> None:
+    """`[metrics] textfile`: every command that reads OpenClaw's state leaves it current (the
+    daemon keeps it current itself). Never changes the command's exit code."""
+    if config.metrics.textfile is None or command not in ("status", "probe", "gate", "clear"):
+        return
+    try:
+        from probed.metrics import update_textfile  # noqa: PLC0415 - only with [metrics]
+
+        update_textfile(config)
+    except Exception as exc:
+        _say(f"metrics textfile {config.metrics.textfile} not updated: {type(exc).__name__}")
 
 
 def _say(message: str) -> None:

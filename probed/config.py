@@ -102,6 +102,10 @@ class MetricsConfig:
     listen: str = ""
     textfile: Path | None = None
 
+    @property
+    def enabled(self) -> bool:
+        return bool(self.listen) or self.textfile is not None
+
 
 # Probe spacing per reason. Short windows for what passes by itself, longer for what needs a
 # person; quota's 30 m -> 6 h applies only when the provider gave no reset time.

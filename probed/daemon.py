@@ -543,6 +543,8 @@ class Daemon:
     async def _count(self, key: Key, result: ProbeResult | None) -> None:
         """Add a probe to probed_probes_total / probed_paid_requests_total (None: it failed to
         run at all, an `error`)."""
+        if not self.config.metrics.enabled:
+            return
         if result is None:
             provider = key.profile.split(":", 1)[0]  # OpenClaw's ids are provider:name
             probes = [metrics.Probed(provider, "error", 0)]

@@ -32,8 +32,8 @@ from probed.config import Config, split_listen
 from probed.errors import ProbedError
 from probed.ledger import Ledger
 from probed.logs import get_logger
-from probed.model import BYPASS_PROVIDERS
-from probed.reasons import from_openclaw
+from probed.model import BYPASS_PROVIDERS, canonical_provider
+from probed.reasons import from_openclaw, refine
 from probed.stores.atomic import write_atomic
 from probed.stores.base import Store
 from probed.stores.discover import discover
@@ -170,8 +170,10 @@ class ProbedCollector(Collector):
             labels=["agent"],
         )
         last_at: dict[tuple[str, str], float] = {}
+        verdicts: dict[tuple[str, str, str], str | None] = {}
         try:
             for rec in Ledger(config.daemon.state_dir).all():
+                verdicts[(rec.agent, rec.profile, rec.model or "")] = rec.last_result
                 if rec.last_probe_at is not None:
                     k = (rec.agent, rec.profile)
                     last_at[k] = max(last_at.get(k, 0.0), rec.last_probe_at.timestamp())
@@ -181,6 +183,7 @@ class ProbedCollector(Collector):
             stores = list(self._stores()) if self._stores else discover(config.openclaw)
         except ProbedError:
             stores = []
+        providers: set[str] = set()
         for store in stores:
             try:
                 snap = store.read()
@@ -189,24 +192,23 @@ class ProbedCollector(Collector):
                 continue
             unreadable.add_metric([store.agent], 0)
             for pid, profile in snap.profiles.items():
+                prov = canonical_provider(profile.provider)  # the id probes_total counts by
+                providers.add(prov)
                 usage = snap.usage(pid)
                 view = usage.view(profile.provider, now_ms)
                 reason = ""
-                if not view.usable:
-                    word = from_openclaw(view.reason)
+                if not view.usable:  # OpenClaw's word, sharpened by probed's verdict (status)
+                    own = verdicts.get((store.agent, pid, view.model or ""))
+                    word = refine(from_openclaw(view.reason), own)
                     reason = str(word) if word is not None else "unknown"
-                unusable.add_metric(
-                    [store.agent, pid, profile.provider, reason], 0 if view.usable else 1
-                )
+                unusable.add_metric([store.agent, pid, prov, reason], 0 if view.usable else 1)
                 recorded = usage.recorded()
                 end = recorded.until_ms if recorded and recorded.until_ms else None
                 if profile.provider in BYPASS_PROVIDERS:
                     end = None
-                until.add_metric([store.agent, pid, profile.provider], end / 1000 if end else 0)
+                until.add_metric([store.agent, pid, prov], end / 1000 if end else 0)
                 if (store.agent, pid) in last_at:
-                    last.add_metric(
-                        [store.agent, pid, profile.provider], last_at[(store.agent, pid)]
-                    )
+                    last.add_metric([store.agent, pid, prov], last_at[(store.agent, pid)])
         probes = CounterMetricFamily(
             "probed_probes_total",
             "probes by outcome: recovered, failed, usable (nothing sent), error (could not run)",
@@ -221,7 +223,14 @@ class ProbedCollector(Collector):
             rows = Counters(config.daemon.state_dir).all()
         except (OSError, sqlite3.Error):
             rows = []
-        for name, provider, outcome, value in sorted(rows):
+        # every provider's series from zero, so rate() sees the first increment
+        counts: dict[tuple[str, str, str], int] = {}
+        for provider in providers:
+            counts[("paid_requests", provider, "")] = 0
+            counts.update({("probes", provider, outcome): 0 for outcome in OUTCOMES})
+        for name, provider, outcome, value in rows:
+            counts[(name, provider, outcome)] = value
+        for (name, provider, outcome), value in sorted(counts.items()):
             if name == "probes":
                 probes.add_metric([provider, outcome], value)
             elif name == "paid_requests":

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from helpers.daemonproc import DaemonProc
 from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
-from helpers.recorder import Recorder, Request
+from helpers.recorder import Recorder
 
 from probed.fakeprovider import FakeProvider
 
