@@ -15,10 +15,12 @@ together (a daemon that starts beside many broken profiles) go out as one digest
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -66,20 +68,31 @@ class AppriseSender:
     """One Apprise URL (one object each, so a failure can be told apart per URL)."""
 
     def __init__(self, url: str, index: int) -> None:
-        import apprise  # noqa: PLC0415 - the [notify] extra, only when URLs are configured
+        with _quiet():
+            import apprise  # noqa: PLC0415 - the [notify] extra, only when URLs are configured
 
-        logging.getLogger("apprise").setLevel(logging.CRITICAL)  # its messages may quote URLs
-        self.label = f"{url.split('://', 1)[0]}#{index + 1}"
-        self._apprise = apprise.Apprise()
-        if not self._apprise.add(url):
+            logging.getLogger("apprise").setLevel(logging.CRITICAL)  # its messages quote URLs
+            self.label = f"{url.split('://', 1)[0]}#{index + 1}"
+            self._apprise = apprise.Apprise()
+            added = self._apprise.add(url)
+        if not added:
             raise ConfigError(
                 f"notify.urls entry {index + 1} ({url.split('://', 1)[0]}://...) is not a URL "
                 "Apprise understands (see https://github.com/caronc/apprise/wiki)"
             )
 
     def send(self, title: str, body: str, *, timeout: float) -> None:
+        # (no warnings filter here: this runs in a worker thread, and the plugin is loaded)
         if not self._apprise.notify(body=body, title=title, timeout=timeout):
             raise SendFailed("the service did not accept the message")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Apprise loads its plugins lazily, some importing modules Python has deprecated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 def make_senders(config: NotifyConfig) -> list[Sender]:

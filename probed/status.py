@@ -19,6 +19,8 @@ from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
 from probed.errors import NotFound, ProbedError, StoreError
+from probed.heartbeat import Liveness
+from probed.heartbeat import read as read_heartbeat
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import canonical_provider
 from probed.reasons import from_openclaw, refine
@@ -82,14 +84,18 @@ class Report:
     rows: tuple[Row, ...]
     errors: tuple[Unreadable, ...]
     notes: tuple[Note, ...] = ()
+    daemon: Liveness | None = None  # None: not looked for (a report built from given stores)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "generated_at": iso(self.generated_at),
             "profiles": [r.to_json() for r in self.rows],
             "errors": [{"agent": e.agent, "file": e.file, "error": e.error} for e in self.errors],
             "notes": [{"agent": n.agent, "file": n.file, "message": n.message} for n in self.notes],
         }
+        if self.daemon is not None:  # additive: whether anything will run next_probe_at
+            out["daemon"] = self.daemon.to_json()
+        return out
 
 
 OK_ACTION = "nothing to do: usable now"
@@ -168,7 +174,13 @@ def collect(
         for w in legacy_warnings(config.openclaw.state_dir, found)
         if not agent or w.agent == agent
     ]
-    return Report(generated_at=now, rows=tuple(rows), errors=tuple(errors), notes=tuple(notes))
+    return Report(
+        generated_at=now,
+        rows=tuple(rows),
+        errors=tuple(errors),
+        notes=tuple(notes),
+        daemon=read_heartbeat(config.daemon.state_dir, now=now),
+    )
 
 
 def _records(ledger: Ledger) -> dict[tuple[str, str, str], ProbeRecord]:
@@ -244,6 +256,7 @@ def summary_line(report: Report) -> str:
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
     now = report.generated_at
+    idle = report.daemon is not None and not report.daemon.running  # nobody runs NEXT
     header = ("AGENT", "PROFILE", "PROVIDER", "STATE", "REASON", "UNTIL (LEFT)", "LAST", "NEXT")
     cells: list[tuple[str, ...]] = []
     for r in report.rows:
@@ -259,7 +272,7 @@ def render_table(report: Report, *, width: int = 100) -> str:
                 r.reason or "-",
                 _until(r, now),
                 last,
-                _in(r.next_probe_at, now),
+                "-" if idle else _in(r.next_probe_at, now),
             )
         )
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(header)]
@@ -283,4 +296,14 @@ def render_table(report: Report, *, width: int = 100) -> str:
         out.append(f"! agent {e.agent}: {e.error}")  # not wrapped: the path stays copyable
     for n in report.notes:
         out.append(f"note: agent {n.agent}: {n.message}")
+    if idle:
+        out.extend(
+            textwrap.wrap(
+                "note: no probed daemon is running, so nothing will probe these profiles (no "
+                "NEXT time): start `probed run` (see docs/install.md), or probe now with "
+                "`probed probe TARGET`",
+                width=width,
+                subsequent_indent="      ",
+            )
+        )
     return "\n".join(out) + "\n"
