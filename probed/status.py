@@ -87,7 +87,7 @@ class Report:
     daemon: Liveness | None = None  # None: not looked for (a report built from given stores)
 
     def to_json(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "generated_at": iso(self.generated_at),
             "profiles": [r.to_json() for r in self.rows],
             "errors": [{"agent": e.agent, "file": e.file, "error": e.error} for e in self.errors],
