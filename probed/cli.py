@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from probed import __version__
 from probed.config import Config, load_config
 from probed.errors import ProbedError
+from probed.helptext import document
 from probed.logs import configure
 from probed.reasons import EX_SOFTWARE, EX_USAGE
 
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
     check = csub.add_parser("check", help="validate and print the resolved configuration")
     _config_option(check, top=False)
+    document(parser)  # environment, exit codes, and a help text for every argument
     return parser
 
 
