@@ -502,18 +502,10 @@ class Daemon:
         old = self.config
         changed = [
             name
-            for name in (
-                "daemon",
-                "openclaw",
-                "probe",
-                "backoff",
-                "repair",
-                "providers",
-                "notify",
-                "metrics",
-            )
+            for name in ("daemon", "openclaw", "probe", "backoff", "repair", "providers")
             if getattr(old, name) != getattr(new, name)
         ]
+        changed += [n for n in ("notify", "metrics") if getattr(old, n) != getattr(new, n)]
         self.config = new
         configure(new.daemon.log_level, new.daemon.log_format)
         self._new_context(new)
