@@ -140,7 +140,8 @@ class Daemon:
                     )
                     self._seed_floors()
                     await self.scan(initial=True)
-                    await self.notifications.forget_agents_except(set(self.stores))
+                    if "" not in self._unreadable:  # the agents found are all there are
+                        await self.notifications.forget_agents_except(set(self.stores))
                     self.notifier.ready(self.status_text())
                     tg.start_soon(self._housekeeping)
                     if self.notifier.watchdog_interval:

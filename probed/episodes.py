@@ -182,9 +182,7 @@ class Episodes:
         for profile, obs in seen.items():
             key = (agent, profile)
             old = self.records.get(key)
-            if obs is None:
-                if old is not None:
-                    self.records[key] = replace(old, observed=True)
+            if obs is None:  # ended, not settled: no news (a record read from disk waits on)
                 continue
             base = old or Record(obs.provider)
             self.records[key] = replace(

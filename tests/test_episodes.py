@@ -99,6 +99,7 @@ def test_memory_survives_a_restart_and_waits_for_the_first_pass() -> None:
     saved = json.loads(json.dumps(e.to_json()))
     again = Episodes.from_json(saved)
     assert again.tick(DEFAULT, 5) == []  # nothing observed yet: no "recovered" by mistake
+    assert again.observe("main", {"a:1": None}, DEFAULT, 5) == []  # expired, probe pending
     assert again.observe("main", {"a:1": down(Reason.BILLING)}, DEFAULT, 6) == []
     assert kinds(again.observe("main", {"a:1": Cleared("anthropic")}, DEFAULT, 7)) == [
         ("recovered", "a:1", "billing")
