@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import anyio
 import anyio.abc
+from anyio.streams.memory import MemoryObjectSendStream
 
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
@@ -222,7 +223,7 @@ class Notifications:
         self.send_timeout = send_timeout
         self.episodes = self._load() if self.enabled else Episodes()
         self._saved = json.dumps(self.episodes.to_json(), sort_keys=True)
-        self._send, self._receive = anyio.create_memory_object_stream[Notice](QUEUE)
+        self._queue: MemoryObjectSendStream[Notice] | None = None  # while serve() runs
 
     @property
     def enabled(self) -> bool:
@@ -263,8 +264,11 @@ class Notifications:
             except OSError as exc:
                 log.warning("notify_state_unwritable", file=str(self.path), error=exc.strerror)
         for notice in notices:
+            if self._queue is None:  # not serving (a daemon stopping): nothing can send it
+                log.warning("notify_failed", **_fields(notice), error="not sending, dropped")
+                continue
             try:
-                self._send.send_nowait(notice)
+                self._queue.send_nowait(notice)
             except anyio.WouldBlock:
                 log.warning("notify_failed", **_fields(notice), error="queue full, dropped")
 
@@ -273,15 +277,20 @@ class Notifications:
     async def serve(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._ticker)
-            task_status.started()
-            while True:
-                batch = [await self._receive.receive()]
-                with anyio.move_on_after(GATHER_S):
-                    while True:
-                        batch.append(await self._receive.receive())
-                await self._deliver(batch)
+        send, receive = anyio.create_memory_object_stream[Notice](QUEUE)
+        self._queue = send
+        try:
+            async with send, receive, anyio.create_task_group() as tg:
+                tg.start_soon(self._ticker)
+                task_status.started()
+                while True:
+                    batch = [await receive.receive()]
+                    with anyio.move_on_after(GATHER_S):
+                        while True:
+                            batch.append(await receive.receive())
+                    await self._deliver(batch)
+        finally:
+            self._queue = None
 
     async def _ticker(self) -> None:
         while True:
