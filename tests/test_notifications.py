@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from helpers.recorder import Recorder
+from helpers.notifyserver import Recorder
 
 from probed.config import NotifyConfig
 from probed.episodes import Cleared, Down, Notice

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from helpers.daemonproc import DaemonProc
+from helpers.notifyserver import Recorder
 from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
-from helpers.recorder import Recorder
 
 from probed.fakeprovider import FakeProvider
 
