@@ -11,16 +11,15 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from probed import heartbeat
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
 from probed.errors import NotFound, ProbedError, StoreError
-from probed.heartbeat import Liveness
-from probed.heartbeat import read as read_heartbeat
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import canonical_provider
 from probed.reasons import from_openclaw, refine
@@ -84,7 +83,9 @@ class Report:
     rows: tuple[Row, ...]
     errors: tuple[Unreadable, ...]
     notes: tuple[Note, ...] = ()
-    daemon: Liveness | None = None  # None: not looked for (a report built from given stores)
+    daemon: heartbeat.Liveness | None = (
+        None  # None: not looked for (a report built from given stores)
+    )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -179,7 +180,7 @@ def collect(
         rows=tuple(rows),
         errors=tuple(errors),
         notes=tuple(notes),
-        daemon=read_heartbeat(config.daemon.state_dir, now=now),
+        daemon=heartbeat.read(config.daemon.state_dir, now=now),
     )
 
 
@@ -255,8 +256,11 @@ def summary_line(report: Report) -> str:
 
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
+    idle = report.daemon is not None and not report.daemon.running
+    if idle:  # no daemon: no NEXT time, since nobody would run it
+        report = replace(report, rows=tuple(replace(r, next_probe_at=None) for r in report.rows))
+
     now = report.generated_at
-    idle = report.daemon is not None and not report.daemon.running  # nobody runs NEXT
     header = ("AGENT", "PROFILE", "PROVIDER", "STATE", "REASON", "UNTIL (LEFT)", "LAST", "NEXT")
     cells: list[tuple[str, ...]] = []
     for r in report.rows:
@@ -272,7 +276,7 @@ def render_table(report: Report, *, width: int = 100) -> str:
                 r.reason or "-",
                 _until(r, now),
                 last,
-                "-" if idle else _in(r.next_probe_at, now),
+                _in(r.next_probe_at, now),
             )
         )
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(header)]
