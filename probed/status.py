@@ -83,9 +83,7 @@ class Report:
     rows: tuple[Row, ...]
     errors: tuple[Unreadable, ...]
     notes: tuple[Note, ...] = ()
-    daemon: heartbeat.Liveness | None = (
-        None  # None: not looked for (a report built from given stores)
-    )
+    daemon: heartbeat.Liveness | None = None  # None: not looked for (given stores)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
