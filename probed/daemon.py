@@ -20,7 +20,7 @@ import os
 import random
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,8 @@ class Daemon:
         )
         self._started_at = utcnow()
         self._metrics_dirty = True  # the textfile is behind the stores
+        self._uncounted: list[metrics.Probed] = []  # probes not yet in the counters
+        self.opts = replace(self.opts, on_result=self._counting(self.opts.on_result))
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -262,18 +264,6 @@ class Daemon:
                 await self._notify_pass(snap, now, dict(items))
             self._metrics_dirty = True
             return items
-
-    async def _notify_pass(self, snap: Snapshot, now: datetime, armed: dict[Key, datetime]) -> None:
-        """What this pass saw, for the notifications (each profile's next look included)."""
-
-        def next_look(pid: str, model: str | None) -> datetime | None:
-            key = Key(snap.agent, pid, model)
-            return armed.get(key) or self.sched.deadline(key)
-
-        seen = observations(
-            snap, now=now, ledger=self.ctx.ledger if self.ctx else None, next_look=next_look
-        )
-        await self.notifications.observe(snap.agent, seen)
 
     def _wanted(
         self, snap: Snapshot, now: datetime
@@ -424,13 +414,12 @@ class Daemon:
         try:
             result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
+            self._count_error(key)
             self._note_unreadable(store.agent, str(exc))
-            await self._count(key, None)
             self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
             await self._evaluate(store, finished=key)
             return
         self.results.append(result)
-        await self._count(key, result)
         if self.opts.on_result is not None:
             self.opts.on_result(result)
         if result.usable:
@@ -512,15 +501,27 @@ class Daemon:
         self._new_context(new)
         if {"probe", "backoff", "openclaw"} & set(changed):
             self._base.clear()  # every key is re-armed: new jitter, new backoff
-        if old.metrics.listen != new.metrics.listen:
+        await self.scan()
+        log.info("config_reloaded", config=str(self.config_path), changed=changed)
+        if old.metrics.listen != new.metrics.listen:  # move /metrics
             if self._metrics_server is not None:
                 self._metrics_server.close()
                 self._metrics_server = None
             self._serve_metrics()
-        await self.scan()
-        log.info("config_reloaded", config=str(self.config_path), changed=changed)
 
-    # ---- metrics, heartbeat ---------------------------------------------------------------
+    # ---- notifications, metrics, heartbeat -------------------------------------------------
+
+    async def _notify_pass(self, snap: Snapshot, now: datetime, armed: dict[Key, datetime]) -> None:
+        """What this pass saw, for the notifications (each profile's next look included)."""
+
+        def next_look(pid: str, model: str | None) -> datetime | None:
+            key = Key(snap.agent, pid, model)
+            return armed.get(key) or self.sched.deadline(key)
+
+        seen = observations(
+            snap, now=now, ledger=self.ctx.ledger if self.ctx else None, next_look=next_look
+        )
+        await self.notifications.observe(snap.agent, seen)
 
     def _serve_metrics(self) -> None:
         listen = self.config.metrics.listen
@@ -533,19 +534,21 @@ class Daemon:
         else:
             log.info("metrics_listening", address=self._metrics_server.address)
 
-    async def _count(self, key: Key, result: ProbeResult | None) -> None:
-        """Add a probe to probed_probes_total / probed_paid_requests_total (None: it failed to
-        run at all, an `error`)."""
-        if not self.config.metrics.enabled:
-            return
-        if result is None:
-            provider = key.profile.split(":", 1)[0]  # OpenClaw's ids are provider:name
-            probes = [metrics.Probed(provider, "error", 0)]
-        else:
-            probes = metrics.from_results([result])
-        state_dir = self.config.daemon.state_dir
-        await anyio.to_thread.run_sync(lambda: metrics.add_counts(state_dir, probes))
-        self._metrics_dirty = True
+    def _counting(self, then: OnResult | None) -> OnResult:
+        """Every probe result passes here on its way to `on_result`: the counters of
+        probed_probes_total and probed_paid_requests_total, written by `_housekeeping`."""
+
+        def hook(result: ProbeResult) -> Any:
+            if self.config.metrics.enabled:
+                self._uncounted.extend(metrics.from_results([result]))
+            return then(result) if then is not None else None
+
+        return hook
+
+    def _count_error(self, key: Key) -> None:
+        """A probe that could not run at all (its store turned unreadable): an `error`."""
+        if self.config.metrics.enabled:  # OpenClaw's ids are provider:name
+            self._uncounted.append(metrics.Probed(key.profile.split(":", 1)[0], "error", 0))
 
     async def _housekeeping(self) -> None:
         """The heartbeat `probed status` reads, and the textfile, kept current."""
@@ -555,6 +558,11 @@ class Daemon:
             if now - last_beat >= heartbeat.BEAT_S:
                 last_beat = now
                 await anyio.to_thread.run_sync(self._beat)
+            if self._uncounted:
+                probes, self._uncounted = self._uncounted, []
+                state_dir = self.config.daemon.state_dir
+                await anyio.to_thread.run_sync(metrics.add_counts, state_dir, probes)
+                self._metrics_dirty = True
             textfile = self.config.metrics.textfile
             if textfile is not None and (self._metrics_dirty or now - last_text >= TEXTFILE_S):
                 self._metrics_dirty = False
