@@ -29,6 +29,34 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "journal", "json", "console")
 APIS: tuple[Api, ...] = ("anthropic", "openai", "gemini")
 
 
+NOTIFY_EVENTS = ("action_needed", "recovered", "unavailable")
+DEFAULT_NOTIFY_EVENTS = ("action_needed", "recovered")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    """`[notify]`: Apprise URLs and which events go to them (docs/notifications.md)."""
+
+    urls: tuple[str, ...] = ()
+    events: tuple[str, ...] = DEFAULT_NOTIFY_EVENTS
+
+    def __repr__(self) -> str:  # an Apprise URL may carry a password or a token
+        return f"NotifyConfig(urls=<{len(self.urls)} hidden>, events={self.events!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """`[metrics]`: a loopback `host:port` for /metrics, a textfile for node_exporter
+    (docs/monitoring.md)."""
+
+    listen: str = ""
+    textfile: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.listen) or self.textfile is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Seconds: `base` doubles per consecutive failure, up to `cap`."""
@@ -77,34 +105,6 @@ class ProbeConfig:
 @dataclass(frozen=True, slots=True)
 class RepairConfig:
     clamp_stale: bool = True
-
-
-NOTIFY_EVENTS = ("action_needed", "recovered", "unavailable")
-DEFAULT_NOTIFY_EVENTS = ("action_needed", "recovered")
-
-
-@dataclass(frozen=True, slots=True)
-class NotifyConfig:
-    """`[notify]`: Apprise URLs and which events go to them (docs/notifications.md)."""
-
-    urls: tuple[str, ...] = ()
-    events: tuple[str, ...] = DEFAULT_NOTIFY_EVENTS
-
-    def __repr__(self) -> str:  # an Apprise URL may carry a password or a token
-        return f"NotifyConfig(urls=<{len(self.urls)} hidden>, events={self.events!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class MetricsConfig:
-    """`[metrics]`: a loopback `host:port` for /metrics, a textfile for node_exporter
-    (docs/monitoring.md)."""
-
-    listen: str = ""
-    textfile: Path | None = None
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.listen) or self.textfile is not None
 
 
 # Probe spacing per reason. Short windows for what passes by itself, longer for what needs a
@@ -560,15 +560,15 @@ def to_toml_dict(config: Config) -> dict[str, Any]:
             for reason, b in config.backoff.items()
         },
         "repair": {"clamp_stale": config.repair.clamp_stale},
-        # URLs are shown by scheme only: an Apprise URL may hold a password or a token
-        "notify": {
-            "urls": [url.split("://", 1)[0] + "://***" for url in config.notify.urls],
-            "events": list(config.notify.events),
-        },
-        "metrics": {
-            "listen": config.metrics.listen,
-            "textfile": str(config.metrics.textfile) if config.metrics.textfile else "",
-        },
+    }
+    # URLs are shown by scheme only: an Apprise URL may hold a password or a token
+    out["notify"] = {
+        "urls": [url.split("://", 1)[0] + "://***" for url in config.notify.urls],
+        "events": list(config.notify.events),
+    }
+    out["metrics"] = {
+        "listen": config.metrics.listen,
+        "textfile": str(config.metrics.textfile) if config.metrics.textfile else "",
     }
     providers: dict[str, Any] = {}
     for pid, pc in config.providers.items():

@@ -14,13 +14,14 @@ ledger's `next_probe_at`, which holds the jittered time and would otherwise drif
 
 from __future__ import annotations
 
+import dataclasses
 import faulthandler
 import math
 import os
 import random
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,16 @@ class Daemon:
         self.config_path = config_path if config_path is not None else config.source
         self.notifier = notifier or Notifier()
         self.opts = options or DaemonOptions()
+        # [notify] and [metrics] (docs/notifications.md, docs/monitoring.md)
+        self.notifications = Notifications(config.notify, config.daemon.state_dir)
+        self._metrics_server: metrics.MetricsServer | None = None
+        self._metrics = metrics.registry_for(
+            metrics.ProbedCollector(lambda: self.config, lambda: list(self.stores.values()))
+        )
+        self._started_at = utcnow()
+        self._metrics_dirty = True  # the textfile is behind the stores
+        self._uncounted: list[metrics.Probed] = []  # probes not yet in the counters
+        self.opts = dataclasses.replace(self.opts, on_result=self._counting(self.opts.on_result))
         self.rng = random.Random()  # noqa: S311 - jitter, not security
         self.stores: dict[str, Store] = {}
         self.results: list[ProbeResult] = []
@@ -109,16 +120,6 @@ class Daemon:
             on_clock_step=lambda _step: self._rescan_wanted.set(),
         )
         self.ctx: ProbeContext | None = None
-        # [notify] and [metrics] (docs/notifications.md, docs/monitoring.md)
-        self.notifications = Notifications(config.notify, config.daemon.state_dir)
-        self._metrics_server: metrics.MetricsServer | None = None
-        self._metrics = metrics.registry_for(
-            metrics.ProbedCollector(lambda: self.config, lambda: list(self.stores.values()))
-        )
-        self._started_at = utcnow()
-        self._metrics_dirty = True  # the textfile is behind the stores
-        self._uncounted: list[metrics.Probed] = []  # probes not yet in the counters
-        self.opts = replace(self.opts, on_result=self._counting(self.opts.on_result))
 
     # ---- lifecycle -------------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ reported as one line naming its file, and the rest are still shown.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -256,7 +257,8 @@ def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
     idle = report.daemon is not None and not report.daemon.running
     if idle:  # no daemon: no NEXT time, since nobody would run it
-        report = replace(report, rows=tuple(replace(r, next_probe_at=None) for r in report.rows))
+        rows = tuple(dataclasses.replace(r, next_probe_at=None) for r in report.rows)
+        report = dataclasses.replace(report, rows=rows)
 
     now = report.generated_at
     header = ("AGENT", "PROFILE", "PROVIDER", "STATE", "REASON", "UNTIL (LEFT)", "LAST", "NEXT")
