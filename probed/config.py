@@ -133,9 +133,9 @@ class Config:
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     backoff: Mapping[Reason, Backoff] = field(default_factory=lambda: DEFAULT_BACKOFF)
     repair: RepairConfig = field(default_factory=RepairConfig)
-    providers: Mapping[str, ProviderConfig] = field(default_factory=lambda: MappingProxyType({}))
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    providers: Mapping[str, ProviderConfig] = field(default_factory=lambda: MappingProxyType({}))
     source: Path | None = None  # the file this came from; None = built-in defaults
 
     def backoff_for(self, reason: Reason) -> Backoff:
@@ -301,114 +301,6 @@ def _tname(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, str]) -> Config:
-    where = str(path) if path is not None else "built-in defaults"
-    top = _Reader(where, dict(raw), "")
-
-    d = top.table_at("daemon")
-    daemon = DaemonConfig(
-        log_level=d.choice("log_level", "info", LOG_LEVELS),  # type: ignore[arg-type]
-        log_format=d.choice("log_format", "auto", LOG_FORMATS),  # type: ignore[arg-type]
-        lock_dir=resolve_lock_dir(d.string("lock_dir", ""), env),
-        state_dir=resolve_state_dir(d.string("state_dir", ""), env),
-    )
-    _directory(d, "lock_dir", daemon.lock_dir)
-    _directory(d, "state_dir", daemon.state_dir)
-    d.finish()
-
-    o = top.table_at("openclaw")
-    reload_command = o.strings("reload_command", DEFAULT_RELOAD_COMMAND)
-    openclaw = OpenClawConfig(
-        state_dir=resolve_openclaw_dir(o.string("state_dir", ""), env),
-        agents=o.strings("agents", ()),
-        reload_command=reload_command,
-    )
-    _directory(o, "state_dir", openclaw.state_dir)
-    o.finish()
-
-    p = top.table_at("probe")
-    jitter_text = p.string("jitter", "10%")
-    probe = ProbeConfig(
-        timeout=p.duration("timeout", 20.0),
-        concurrency=p.integer("concurrency", 4, minimum=1),
-        jitter=_percent(p, "jitter", jitter_text),
-        jitter_max=p.duration("jitter_max", 30.0),
-        daily_budget=p.integer("daily_budget", 48, minimum=0),
-    )
-    if probe.timeout <= 0:
-        raise p.fail("timeout", "must be longer than 0s")
-    p.finish()
-
-    b = top.table_at("backoff")
-    backoff = dict(DEFAULT_BACKOFF)
-    for name in list(b.table):
-        try:
-            reason = Reason(name)
-        except ValueError:
-            raise ConfigError(
-                f"{where}: backoff.{name} is not a reason word "
-                f"(one of {', '.join(r.value for r in Reason)})"
-            ) from None
-        t = b.table_at(name)
-        default = DEFAULT_BACKOFF[reason]
-        base = t.duration("base", default.base)
-        cap = t.duration("cap", default.cap)
-        if base <= 0:
-            raise t.fail("base", "must be longer than 0s")
-        if cap < base:
-            raise t.fail(
-                "cap",
-                f"({format_duration(cap)}) must not be shorter than base ({format_duration(base)})",
-            )
-        t.finish()
-        backoff[reason] = Backoff(base, cap)
-    b.finish()
-
-    r = top.table_at("repair")
-    repair = RepairConfig(clamp_stale=r.boolean("clamp_stale", True))
-    r.finish()
-
-    pr = top.table_at("providers")
-    providers: dict[str, ProviderConfig] = {}
-    for pid in list(pr.table):
-        t = pr.table_at(pid)
-        api = t.get("api")
-        if api is not None and api not in APIS:
-            raise t.fail("api", f"must be one of {', '.join(APIS)}, not {api!r}")
-        base_url = t.get("base_url")
-        if base_url is not None and (
-            not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
-        ):
-            raise t.fail("base_url", "must be an http:// or https:// URL")
-        model = t.get("model")
-        if model is not None and (not isinstance(model, str) or not model):
-            raise t.fail("model", "must be a non-empty string")
-        models = t.strings("models", ())
-        t.finish()
-        providers[pid.strip().lower()] = ProviderConfig(
-            api=api,
-            base_url=base_url.rstrip("/") if base_url else None,
-            model=model,
-            models=models,
-        )
-    pr.finish()
-    notify = _notify(top.table_at("notify"))
-    metrics = _metrics(top.table_at("metrics"))
-    top.finish()
-
-    return Config(
-        daemon=daemon,
-        openclaw=openclaw,
-        probe=probe,
-        backoff=MappingProxyType(backoff),
-        repair=repair,
-        providers=MappingProxyType(providers),
-        notify=notify,
-        metrics=metrics,
-        source=path,
-    )
-
-
 def _have_module(name: str) -> bool:
     """Whether an optional extra is importable, without importing it (a cron `probed gate` must
     not pay for Apprise)."""
@@ -478,6 +370,115 @@ def split_listen(listen: str) -> tuple[str, int]:
             f"must be a loopback address (127.0.0.1, [::1] or localhost), not {host!r}"
         )
     return host, port
+
+
+def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, str]) -> Config:
+    where = str(path) if path is not None else "built-in defaults"
+    top = _Reader(where, dict(raw), "")
+
+    d = top.table_at("daemon")
+    daemon = DaemonConfig(
+        log_level=d.choice("log_level", "info", LOG_LEVELS),  # type: ignore[arg-type]
+        log_format=d.choice("log_format", "auto", LOG_FORMATS),  # type: ignore[arg-type]
+        lock_dir=resolve_lock_dir(d.string("lock_dir", ""), env),
+        state_dir=resolve_state_dir(d.string("state_dir", ""), env),
+    )
+    _directory(d, "lock_dir", daemon.lock_dir)
+    _directory(d, "state_dir", daemon.state_dir)
+    d.finish()
+
+    o = top.table_at("openclaw")
+    reload_command = o.strings("reload_command", DEFAULT_RELOAD_COMMAND)
+    openclaw = OpenClawConfig(
+        state_dir=resolve_openclaw_dir(o.string("state_dir", ""), env),
+        agents=o.strings("agents", ()),
+        reload_command=reload_command,
+    )
+    _directory(o, "state_dir", openclaw.state_dir)
+    o.finish()
+
+    p = top.table_at("probe")
+    jitter_text = p.string("jitter", "10%")
+    probe = ProbeConfig(
+        timeout=p.duration("timeout", 20.0),
+        concurrency=p.integer("concurrency", 4, minimum=1),
+        jitter=_percent(p, "jitter", jitter_text),
+        jitter_max=p.duration("jitter_max", 30.0),
+        daily_budget=p.integer("daily_budget", 48, minimum=0),
+    )
+    if probe.timeout <= 0:
+        raise p.fail("timeout", "must be longer than 0s")
+    p.finish()
+
+    b = top.table_at("backoff")
+    backoff = dict(DEFAULT_BACKOFF)
+    for name in list(b.table):
+        try:
+            reason = Reason(name)
+        except ValueError:
+            raise ConfigError(
+                f"{where}: backoff.{name} is not a reason word "
+                f"(one of {', '.join(r.value for r in Reason)})"
+            ) from None
+        t = b.table_at(name)
+        default = DEFAULT_BACKOFF[reason]
+        base = t.duration("base", default.base)
+        cap = t.duration("cap", default.cap)
+        if base <= 0:
+            raise t.fail("base", "must be longer than 0s")
+        if cap < base:
+            raise t.fail(
+                "cap",
+                f"({format_duration(cap)}) must not be shorter than base ({format_duration(base)})",
+            )
+        t.finish()
+        backoff[reason] = Backoff(base, cap)
+    b.finish()
+
+    r = top.table_at("repair")
+    repair = RepairConfig(clamp_stale=r.boolean("clamp_stale", True))
+    r.finish()
+
+    notify = _notify(top.table_at("notify"))
+    metrics = _metrics(top.table_at("metrics"))
+
+    pr = top.table_at("providers")
+    providers: dict[str, ProviderConfig] = {}
+    for pid in list(pr.table):
+        t = pr.table_at(pid)
+        api = t.get("api")
+        if api is not None and api not in APIS:
+            raise t.fail("api", f"must be one of {', '.join(APIS)}, not {api!r}")
+        base_url = t.get("base_url")
+        if base_url is not None and (
+            not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
+        ):
+            raise t.fail("base_url", "must be an http:// or https:// URL")
+        model = t.get("model")
+        if model is not None and (not isinstance(model, str) or not model):
+            raise t.fail("model", "must be a non-empty string")
+        models = t.strings("models", ())
+        t.finish()
+        providers[pid.strip().lower()] = ProviderConfig(
+            api=api,
+            base_url=base_url.rstrip("/") if base_url else None,
+            model=model,
+            models=models,
+        )
+    pr.finish()
+    top.finish()
+
+    return Config(
+        daemon=daemon,
+        openclaw=openclaw,
+        probe=probe,
+        backoff=MappingProxyType(backoff),
+        repair=repair,
+        notify=notify,
+        metrics=metrics,
+        providers=MappingProxyType(providers),
+        source=path,
+    )
 
 
 def _percent(reader: _Reader, key: str, text: str) -> float:

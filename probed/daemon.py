@@ -14,7 +14,6 @@ ledger's `next_probe_at`, which holds the jittered time and would otherwise drif
 
 from __future__ import annotations
 
-import dataclasses
 import faulthandler
 import math
 import os
@@ -97,7 +96,10 @@ class Daemon:
         self._started_at = utcnow()
         self._metrics_dirty = True  # the textfile is behind the stores
         self._uncounted: list[metrics.Probed] = []  # probes not yet in the counters
-        self.opts = dataclasses.replace(self.opts, on_result=self._counting(self.opts.on_result))
+        # a copy whose on_result also feeds the probe counters (the caller's stays as it was)
+        self.opts = DaemonOptions(
+            **vars(self.opts) | {"on_result": self._counting(self.opts.on_result)}
+        )
         self.rng = random.Random()  # noqa: S311 - jitter, not security
         self.stores: dict[str, Store] = {}
         self.results: list[ProbeResult] = []

@@ -8,7 +8,6 @@ reported as one line naming its file, and the rest are still shown.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import textwrap
 from collections.abc import Sequence
@@ -257,8 +256,9 @@ def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
     idle = report.daemon is not None and not report.daemon.running
     if idle:  # no daemon: no NEXT time, since nobody would run it
-        rows = tuple(dataclasses.replace(r, next_probe_at=None) for r in report.rows)
-        report = dataclasses.replace(report, rows=rows)
+        from dataclasses import replace  # noqa: PLC0415 - only without a daemon
+
+        report = replace(report, rows=tuple(replace(r, next_probe_at=None) for r in report.rows))
 
     now = report.generated_at
     header = ("AGENT", "PROFILE", "PROVIDER", "STATE", "REASON", "UNTIL (LEFT)", "LAST", "NEXT")
