@@ -15,7 +15,6 @@ ledger's `next_probe_at`, which holds the jittered time and would otherwise drif
 from __future__ import annotations
 
 import faulthandler
-import math
 import os
 import random
 import signal
@@ -148,7 +147,6 @@ class Daemon:
                     if "" not in self._unreadable:  # the agents found are all there are
                         await self.notifications.forget_agents_except(set(self.stores))
                     self.notifier.ready(self.status_text())
-                    tg.start_soon(self._housekeeping)
                     if self.notifier.watchdog_interval:
                         tg.start_soon(self._watchdog, self.notifier.watchdog_interval)
                     tg.start_soon(self._signals, signals)
@@ -156,6 +154,7 @@ class Daemon:
                     tg.start_soon(self._status_loop)
                     tg.start_soon(self._rescan_loop)
                     tg.start_soon(self._reload_loop)
+                    tg.start_soon(self._housekeeping)  # heartbeat, counters, textfile
                     await self._stop.wait()
                     self.notifier.stopping()
                     log.info("daemon_stopping", in_flight=len(self.sched.running()))
@@ -555,7 +554,7 @@ class Daemon:
 
     async def _housekeeping(self) -> None:
         """The heartbeat `probed status` reads, and the textfile, kept current."""
-        last_beat = last_text = -math.inf
+        last_beat = last_text = float("-inf")
         while True:
             now = anyio.current_time()
             if now - last_beat >= heartbeat.BEAT_S:
