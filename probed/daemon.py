@@ -151,10 +151,10 @@ class Daemon:
                         tg.start_soon(self._watchdog, self.notifier.watchdog_interval)
                     tg.start_soon(self._signals, signals)
                     tg.start_soon(watch_state, self._roots, self._changed)
+                    tg.start_soon(self._housekeeping)  # heartbeat, counters, textfile
                     tg.start_soon(self._status_loop)
                     tg.start_soon(self._rescan_loop)
                     tg.start_soon(self._reload_loop)
-                    tg.start_soon(self._housekeeping)  # heartbeat, counters, textfile
                     await self._stop.wait()
                     self.notifier.stopping()
                     log.info("daemon_stopping", in_flight=len(self.sched.running()))
