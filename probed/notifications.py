@@ -195,7 +195,12 @@ def digest(notices: Sequence[Notice], now: datetime) -> tuple[str, str]:
     up = len(notices) - down
     parts = [f"{down} unusable"] if down else []
     parts += [f"{up} usable again"] if up else []
-    title = f"probed: {len(notices)} OpenClaw profiles changed ({', '.join(parts)})"
+    profiles = len({(n.agent, n.profile) for n in notices})
+    plural = "s" if profiles != 1 else ""
+    title = (
+        f"probed: {len(notices)} changes to {profiles} OpenClaw profile{plural} "
+        f"({', '.join(parts)})"
+    )
     body = "\n\n".join(describe(n, now)[1] for n in notices)
     return title, body
 

@@ -60,7 +60,7 @@ def test_a_message_says_what_happened_what_to_do_and_when_probed_looks_again() -
 def test_a_digest_names_every_profile() -> None:
     many = [notice(), notice("recovered"), notice(), notice()]
     title, body = digest(many, NOW)
-    assert title == "probed: 4 OpenClaw profiles changed (3 unusable, 1 usable again)"
+    assert title == "probed: 4 changes to 1 OpenClaw profile (3 unusable, 1 usable again)"
     assert body.count("anthropic:default") == 4
 
 

@@ -241,3 +241,30 @@ def test_notify_urls_without_apprise_is_a_configuration_error(tmp_path: Path) ->
         assert proc.returncode == 78, proc.stderr
         assert "notify.urls" in proc.stderr and "openclaw-probed[notify]" in proc.stderr
         assert proc.stderr.count("\n") == 1 and URL_PASSWORD not in proc.stderr
+
+
+def test_a_flapping_profile_is_no_burst(tmp_path: Path) -> None:
+    """OpenClaw disables the profile again and again, each time probed's probe recovers it:
+    two episodes are announced (and their recoveries), then the budget holds the rest back."""
+    with Recorder() as rec, FakeProvider() as fake:
+        store = seed(tmp_path)
+        config = tmp_path / "probed.toml"
+        write_config(config, tmp_path, fake.base_url, [f"json://127.0.0.1:{rec.port}/hook"])
+        config.write_text(config.read_text().replace('base = "2s"', 'base = "1s"', 1))
+        profiles = {"anthropic:default": api_key("anthropic", KEY_BILL)}
+        with DaemonProc(config, home=tmp_path / "home") as d:
+            for cycle in range(1, 6):
+                d.wait_for(
+                    lambda c=cycle: (
+                        len(d.events("state_cleared", profile="anthropic:default")) >= c
+                    ),
+                    f"recovery {cycle}",
+                )
+                if cycle < 5:
+                    store.write(profiles, {"anthropic:default": billing_disabled(now_ms())})
+            time.sleep(1.5)  # the sender gathers for a second
+            text = "\n".join(r.json()["message"] for r in rec.on("/hook"))
+            assert text.count("Action needed: agent main, profile anthropic:default") == 2, text
+            assert text.count("Recovered: agent main, profile anthropic:default") == 2, text
+            assert len(rec.requests) <= 4  # (several at once go out as one digest)
+            assert len(d.events("state_cleared", profile="anthropic:default")) >= 5
