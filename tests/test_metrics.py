@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -22,8 +23,9 @@ from probed.recover import ProbeResult
 
 
 def result(outcome: str, *, paid: bool = False, reused: bool = False, **kw: object) -> ProbeResult:
-    return ProbeResult("main", "anthropic:a", "anthropic", None, outcome, None, reused, paid,  # type: ignore[arg-type]
-                       None, None, **kw)  # fmt: skip
+    base = ProbeResult("main", "anthropic:a", "anthropic", None, "usable", None, reused, paid,
+                       None, None)  # fmt: skip
+    return replace(base, outcome=outcome, **kw)  # type: ignore[arg-type]
 
 
 def test_what_a_result_counts() -> None:
