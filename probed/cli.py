@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from probed import __version__
 from probed.config import Config, load_config
 from probed.errors import ProbedError
+from probed.helptext import document
 from probed.logs import configure
 from probed.reasons import EX_SOFTWARE, EX_USAGE
 
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser)
     check = csub.add_parser("check", help="validate and print the resolved configuration")
     _config_option(check, top=False)
+    document(parser)  # environment, exit codes, and a help text for every argument
     return parser
 
 
@@ -140,7 +142,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one sentence, never a traceback
         _say(f"internal error: {type(exc).__name__}: {exc}")
         return EX_SOFTWARE
+    finally:
+        _textfile(args.command, config)
     return code
+
+
+def _textfile(command: str, config: Config) -> None:
+    """`[metrics] textfile`: every command that reads OpenClaw's state leaves it current (the
+    daemon keeps it current itself). Never changes the command's exit code."""
+    if config.metrics.textfile is None or command not in ("status", "probe", "gate", "clear"):
+        return
+    try:
+        from probed.metrics import update_textfile  # noqa: PLC0415 - only with [metrics]
+
+        update_textfile(config)
+    except Exception as exc:
+        _say(f"metrics textfile {config.metrics.textfile} not updated: {type(exc).__name__}")
 
 
 def _say(message: str) -> None:

@@ -29,6 +29,34 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "journal", "json", "console")
 APIS: tuple[Api, ...] = ("anthropic", "openai", "gemini")
 
 
+NOTIFY_EVENTS = ("action_needed", "recovered", "unavailable")
+DEFAULT_NOTIFY_EVENTS = ("action_needed", "recovered")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    """`[notify]`: Apprise URLs and which events go to them (docs/notifications.md)."""
+
+    urls: tuple[str, ...] = ()
+    events: tuple[str, ...] = DEFAULT_NOTIFY_EVENTS
+
+    def __repr__(self) -> str:  # an Apprise URL may carry a password or a token
+        return f"NotifyConfig(urls=<{len(self.urls)} hidden>, events={self.events!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """`[metrics]`: a loopback `host:port` for /metrics, a textfile for node_exporter
+    (docs/monitoring.md)."""
+
+    listen: str = ""
+    textfile: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.listen) or self.textfile is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Seconds: `base` doubles per consecutive failure, up to `cap`."""
@@ -105,6 +133,8 @@ class Config:
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     backoff: Mapping[Reason, Backoff] = field(default_factory=lambda: DEFAULT_BACKOFF)
     repair: RepairConfig = field(default_factory=RepairConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     providers: Mapping[str, ProviderConfig] = field(default_factory=lambda: MappingProxyType({}))
     source: Path | None = None  # the file this came from; None = built-in defaults
 
@@ -271,6 +301,77 @@ def _tname(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _have_module(name: str) -> bool:
+    """Whether an optional extra is importable, without importing it (a cron `probed gate` must
+    not pay for Apprise)."""
+    import importlib.util  # noqa: PLC0415 - only when an extra is configured
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a module set to None in sys.modules: blocked
+        return False
+
+
+def _notify(n: _Reader) -> NotifyConfig:
+    urls = n.strings("urls", ())
+    events = n.strings("events", DEFAULT_NOTIFY_EVENTS)
+    for event in events:
+        if event not in NOTIFY_EVENTS:
+            raise n.fail("events", f"must list only {', '.join(NOTIFY_EVENTS)}, not {event!r}")
+    for i, url in enumerate(urls):
+        if "://" not in url:  # never echo the URL: it may hold a password or a token
+            raise n.fail("urls", f"entry {i + 1} is not an Apprise URL (scheme://...)")
+    n.finish()
+    if urls and not _have_module("apprise"):
+        raise n.fail(
+            "urls",
+            "needs Apprise, which is not installed: "
+            "pip install 'openclaw-probed[notify]' (or pipx inject openclaw-probed apprise)",
+        )
+    return NotifyConfig(urls=urls, events=tuple(dict.fromkeys(events)))
+
+
+def _metrics(m: _Reader) -> MetricsConfig:
+    listen = m.string("listen", "").strip()
+    if listen:
+        try:
+            split_listen(listen)
+        except ValueError as exc:
+            raise m.fail("listen", str(exc)) from None
+    textfile = m.string("textfile", "").strip()
+    path = Path(textfile).expanduser() if textfile else None
+    if path is not None and not path.name.endswith(".prom"):
+        raise m.fail(
+            "textfile", "must name a file ending in .prom (node_exporter reads only those)"
+        )
+    if path is not None:
+        _directory(m, "textfile", path.parent)
+    m.finish()
+    return MetricsConfig(listen=listen, textfile=path)
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """`127.0.0.1:9464` or `[::1]:9464` into (host, port); only loopback addresses.
+
+    /metrics names every profile and provider: it is served to this host only (put a reverse
+    proxy in front to publish it)."""
+    host, sep, port_text = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError(f'must be "host:port" such as "127.0.0.1:9464", not {listen!r}')
+    port = int(port_text)
+    if port > 65535:
+        raise ValueError(f"port must be 0 to 65535, not {port}")
+    if host not in LOOPBACK_HOSTS and not host.startswith("127."):
+        raise ValueError(
+            f"must be a loopback address (127.0.0.1, [::1] or localhost), not {host!r}"
+        )
+    return host, port
+
+
 def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, str]) -> Config:
     where = str(path) if path is not None else "built-in defaults"
     top = _Reader(where, dict(raw), "")
@@ -338,6 +439,9 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
     repair = RepairConfig(clamp_stale=r.boolean("clamp_stale", True))
     r.finish()
 
+    notify = _notify(top.table_at("notify"))
+    metrics = _metrics(top.table_at("metrics"))
+
     pr = top.table_at("providers")
     providers: dict[str, ProviderConfig] = {}
     for pid in list(pr.table):
@@ -370,6 +474,8 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         probe=probe,
         backoff=MappingProxyType(backoff),
         repair=repair,
+        notify=notify,
+        metrics=metrics,
         providers=MappingProxyType(providers),
         source=path,
     )
@@ -455,6 +561,15 @@ def to_toml_dict(config: Config) -> dict[str, Any]:
             for reason, b in config.backoff.items()
         },
         "repair": {"clamp_stale": config.repair.clamp_stale},
+    }
+    # URLs are shown by scheme only: an Apprise URL may hold a password or a token
+    out["notify"] = {
+        "urls": [url.split("://", 1)[0] + "://***" for url in config.notify.urls],
+        "events": list(config.notify.events),
+    }
+    out["metrics"] = {
+        "listen": config.metrics.listen,
+        "textfile": str(config.metrics.textfile) if config.metrics.textfile else "",
     }
     providers: dict[str, Any] = {}
     for pid, pc in config.providers.items():

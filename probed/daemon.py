@@ -28,13 +28,14 @@ import anyio
 import anyio.abc
 import httpx
 
-from probed import __version__, policy, repair
+from probed import __version__, heartbeat, metrics, policy, repair
 from probed.clock import from_ms, iso, to_ms, utcnow
 from probed.config import Config, load_config
 from probed.durations import humanize
 from probed.errors import ProbedError
 from probed.logs import configure, get_logger
 from probed.model import BYPASS_PROVIDERS, Credential, Profile, Usage, View
+from probed.notifications import Notifications, make_senders, observations
 from probed.notify import Notifier
 from probed.reasons import Reason, from_openclaw
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
@@ -47,6 +48,7 @@ from probed.watch import watch_roots, watch_state
 log = get_logger()
 
 OnResult = Callable[[ProbeResult], Any]
+TEXTFILE_S = 15.0  # the textfile is rewritten this often, and within a second of a probe
 
 
 def signature(store: Store) -> Signature:
@@ -84,6 +86,19 @@ class Daemon:
         self.config_path = config_path if config_path is not None else config.source
         self.notifier = notifier or Notifier()
         self.opts = options or DaemonOptions()
+        # [notify] and [metrics] (docs/notifications.md, docs/monitoring.md)
+        self.notifications = Notifications(config.notify, config.daemon.state_dir)
+        self._metrics_server: metrics.MetricsServer | None = None
+        self._metrics = metrics.registry_for(
+            metrics.ProbedCollector(lambda: self.config, lambda: list(self.stores.values()))
+        )
+        self._started_at = utcnow()
+        self._metrics_dirty = True  # the textfile is behind the stores
+        self._uncounted: list[metrics.Probed] = []  # probes not yet in the counters
+        # a copy whose on_result also feeds the probe counters (the caller's stays as it was)
+        self.opts = DaemonOptions(
+            **vars(self.opts) | {"on_result": self._counting(self.opts.on_result)}
+        )
         self.rng = random.Random()  # noqa: S311 - jitter, not security
         self.stores: dict[str, Store] = {}
         self.results: list[ProbeResult] = []
@@ -117,6 +132,8 @@ class Daemon:
                 async with anyio.create_task_group() as tg:
                     self._tasks = tg
                     await tg.start(self.sched.serve)
+                    await tg.start(self.notifications.serve)
+                    self._serve_metrics()
                     log.info(
                         "daemon_started",
                         version=__version__,
@@ -127,11 +144,14 @@ class Daemon:
                     )
                     self._seed_floors()
                     await self.scan(initial=True)
+                    if "" not in self._unreadable:  # the agents found are all there are
+                        await self.notifications.forget_agents_except(set(self.stores))
                     self.notifier.ready(self.status_text())
                     if self.notifier.watchdog_interval:
                         tg.start_soon(self._watchdog, self.notifier.watchdog_interval)
                     tg.start_soon(self._signals, signals)
                     tg.start_soon(watch_state, self._roots, self._changed)
+                    tg.start_soon(self._housekeeping)  # heartbeat, counters, textfile
                     tg.start_soon(self._status_loop)
                     tg.start_soon(self._rescan_loop)
                     tg.start_soon(self._reload_loop)
@@ -143,6 +163,9 @@ class Daemon:
                         log.warning("probes_cancelled", timeout_s=self.opts.stop_timeout)
                     tg.cancel_scope.cancel()
             finally:
+                if self._metrics_server is not None:
+                    self._metrics_server.close()
+                heartbeat.remove(self.config.daemon.state_dir)
                 with anyio.CancelScope(shield=True), anyio.move_on_after(2):
                     for client in self._clients:
                         await client.aclose()
@@ -239,6 +262,9 @@ class Daemon:
                 )
             if arm:
                 self.sched.schedule_many(items)
+            if self.notifications.enabled:
+                await self._notify_pass(snap, now, dict(items))
+            self._metrics_dirty = True
             return items
 
     def _wanted(
@@ -390,6 +416,7 @@ class Daemon:
         try:
             result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
+            self._count_error(key)
             self._note_unreadable(store.agent, str(exc))
             self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
             await self._evaluate(store, finished=key)
@@ -453,11 +480,13 @@ class Daemon:
             self.notifier.reloading()
             try:
                 new = await anyio.to_thread.run_sync(load_config, self.config_path)
+                senders = make_senders(new.notify)  # a URL Apprise cannot read rejects the file
             except ProbedError as exc:
                 log.error(  # noqa: TRY400 - one sentence, no traceback
                     "config_rejected", config=str(self.config_path), error=str(exc)
                 )
             else:
+                self.notifications.reconfigure(new.notify, senders)
                 await self._apply(new)
             self.notifier.ready(self.status_text())
 
@@ -468,6 +497,7 @@ class Daemon:
             for name in ("daemon", "openclaw", "probe", "backoff", "repair", "providers")
             if getattr(old, name) != getattr(new, name)
         ]
+        changed += [n for n in ("notify", "metrics") if getattr(old, n) != getattr(new, n)]
         self.config = new
         configure(new.daemon.log_level, new.daemon.log_format)
         self._new_context(new)
@@ -475,6 +505,79 @@ class Daemon:
             self._base.clear()  # every key is re-armed: new jitter, new backoff
         await self.scan()
         log.info("config_reloaded", config=str(self.config_path), changed=changed)
+        if old.metrics.listen != new.metrics.listen:  # move /metrics
+            if self._metrics_server is not None:
+                self._metrics_server.close()
+                self._metrics_server = None
+            self._serve_metrics()
+
+    # ---- notifications, metrics, heartbeat -------------------------------------------------
+
+    async def _notify_pass(self, snap: Snapshot, now: datetime, armed: dict[Key, datetime]) -> None:
+        """What this pass saw, for the notifications (each profile's next look included)."""
+
+        def next_look(pid: str, model: str | None) -> datetime | None:
+            key = Key(snap.agent, pid, model)
+            return armed.get(key) or self.sched.deadline(key)
+
+        seen = observations(
+            snap, now=now, ledger=self.ctx.ledger if self.ctx else None, next_look=next_look
+        )
+        await self.notifications.observe(snap.agent, seen)
+
+    def _serve_metrics(self) -> None:
+        listen = self.config.metrics.listen
+        if not listen:
+            return
+        try:
+            self._metrics_server = metrics.MetricsServer(listen, self._metrics)
+        except OSError as exc:  # monitoring never stops the daemon: say so and go on
+            log.error("metrics_listen_failed", listen=listen, error=exc.strerror or str(exc))  # noqa: TRY400
+        else:
+            log.info("metrics_listening", address=self._metrics_server.address)
+
+    def _counting(self, then: OnResult | None) -> OnResult:
+        """Every probe result passes here on its way to `on_result`: the counters of
+        probed_probes_total and probed_paid_requests_total, written by `_housekeeping`."""
+
+        def hook(result: ProbeResult) -> Any:
+            if self.config.metrics.enabled:
+                self._uncounted.extend(metrics.from_results([result]))
+            return then(result) if then is not None else None
+
+        return hook
+
+    def _count_error(self, key: Key) -> None:
+        """A probe that could not run at all (its store turned unreadable): an `error`."""
+        if self.config.metrics.enabled:  # OpenClaw's ids are provider:name
+            self._uncounted.append(metrics.Probed(key.profile.split(":", 1)[0], "error", 0))
+
+    async def _housekeeping(self) -> None:
+        """The heartbeat `probed status` reads, and the textfile, kept current."""
+        last_beat = last_text = float("-inf")
+        while True:
+            now = anyio.current_time()
+            if now - last_beat >= heartbeat.BEAT_S:
+                last_beat = now
+                await anyio.to_thread.run_sync(self._beat)
+            if self._uncounted:
+                probes, self._uncounted = self._uncounted, []
+                state_dir = self.config.daemon.state_dir
+                await anyio.to_thread.run_sync(metrics.add_counts, state_dir, probes)
+                self._metrics_dirty = True
+            textfile = self.config.metrics.textfile
+            if textfile is not None and (self._metrics_dirty or now - last_text >= TEXTFILE_S):
+                self._metrics_dirty = False
+                last_text = now
+                await anyio.to_thread.run_sync(metrics.write_textfile, textfile, self._metrics)
+            await anyio.sleep(1.0)
+
+    def _beat(self) -> None:
+        state_dir = self.config.daemon.state_dir
+        try:
+            heartbeat.beat(state_dir, started_at=self._started_at, now=utcnow())
+        except OSError as exc:
+            log.warning("heartbeat_unwritable", state_dir=str(state_dir), error=exc.strerror)
 
     async def _watchdog(self, every: float) -> None:
         last = -1

@@ -199,12 +199,14 @@ def _summary(  # noqa: PLR0917
         "",
         f"probed demo finished in {elapsed:.0f}s (no credentials used, no network touched)",
         "",
-        f"{'profile':<20} {'before':<34} {'after':<6} {'probes':>6} {'paid':>5} {'free':>5}",
+        # per profile: the HTTP requests the fake provider received (a probe pass may send
+        # a free check and then a paid generation: two requests)
+        f"{'profile':<20} {'before':<34} {'after':<6} {'requests':>8} {'paid':>5} {'free':>5}",
     ]
     for pid in sorted(set(before) | set(after)):
         lines.append(
             f"{pid:<20} {before.get(pid, '-'):<34} {after.get(pid, '-'):<6} "
-            f"{sent[pid]:>6} {paid[pid]:>5} {sent[pid] - paid[pid]:>5}"
+            f"{sent[pid]:>8} {paid[pid]:>5} {sent[pid] - paid[pid]:>5}"
         )
     outcomes = ", ".join(f"{r.profile} {r.outcome}" for r in results) or "none"
     lines += [

@@ -180,6 +180,7 @@ def configure(level: str = "info", fmt: str = "auto", *, stream: TextIO | None =
             _drop_own_logger_name,
             structlog.processors.format_exc_info,
             redact,
+            *([] if kind == "json" else [_drop_empty]),
             _renderer(kind),
         ],
     )
@@ -191,6 +192,16 @@ def configure(level: str = "info", fmt: str = "auto", *, stream: TextIO | None =
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     logging.getLogger("probed").setLevel(numeric)
+
+
+def _drop_empty(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """logfmt has no null: a field with no value (`model=None`, `config=""`) is left out rather
+    than printed as an empty `model=`, which reads like a bug and breaks `grep model=`."""
+    for key in [k for k, v in event_dict.items() if v is None or v == ""]:
+        del event_dict[key]
+    return event_dict
 
 
 def _drop_own_logger_name(

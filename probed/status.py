@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from probed import heartbeat
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
@@ -82,14 +83,18 @@ class Report:
     rows: tuple[Row, ...]
     errors: tuple[Unreadable, ...]
     notes: tuple[Note, ...] = ()
+    daemon: heartbeat.Liveness | None = None  # None: not looked for (given stores)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "generated_at": iso(self.generated_at),
             "profiles": [r.to_json() for r in self.rows],
             "errors": [{"agent": e.agent, "file": e.file, "error": e.error} for e in self.errors],
             "notes": [{"agent": n.agent, "file": n.file, "message": n.message} for n in self.notes],
         }
+        if self.daemon is not None:  # additive: whether anything will run next_probe_at
+            out["daemon"] = self.daemon.to_json()
+        return out
 
 
 OK_ACTION = "nothing to do: usable now"
@@ -168,7 +173,13 @@ def collect(
         for w in legacy_warnings(config.openclaw.state_dir, found)
         if not agent or w.agent == agent
     ]
-    return Report(generated_at=now, rows=tuple(rows), errors=tuple(errors), notes=tuple(notes))
+    return Report(
+        generated_at=now,
+        rows=tuple(rows),
+        errors=tuple(errors),
+        notes=tuple(notes),
+        daemon=heartbeat.read(config.daemon.state_dir, now=now),
+    )
 
 
 def _records(ledger: Ledger) -> dict[tuple[str, str, str], ProbeRecord]:
@@ -243,6 +254,12 @@ def summary_line(report: Report) -> str:
 
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
+    idle = report.daemon is not None and not report.daemon.running
+    if idle:  # no daemon: no NEXT time, since nobody would run it
+        from dataclasses import replace  # noqa: PLC0415 - only without a daemon
+
+        report = replace(report, rows=tuple(replace(r, next_probe_at=None) for r in report.rows))
+
     now = report.generated_at
     header = ("AGENT", "PROFILE", "PROVIDER", "STATE", "REASON", "UNTIL (LEFT)", "LAST", "NEXT")
     cells: list[tuple[str, ...]] = []
@@ -283,4 +300,14 @@ def render_table(report: Report, *, width: int = 100) -> str:
         out.append(f"! agent {e.agent}: {e.error}")  # not wrapped: the path stays copyable
     for n in report.notes:
         out.append(f"note: agent {n.agent}: {n.message}")
+    if idle:
+        out.extend(
+            textwrap.wrap(
+                "note: no probed daemon is running, so nothing will probe these profiles (no "
+                "NEXT time): start `probed run` (see docs/install.md), or probe now with "
+                "`probed probe TARGET`",
+                width=width,
+                subsequent_indent="      ",
+            )
+        )
     return "\n".join(out) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 
@@ -40,6 +41,11 @@ def test_demo_recovers_both_profiles_and_summarises() -> None:
     assert text.count("openai:default failed") >= 1 and "openai:default recovered" in text
     for _, key in KEYS.values():
         assert key not in text
+    # the table counts HTTP requests, and says so; no log line has an empty `field=`
+    header = next(line for line in summary.splitlines() if line.startswith("profile "))
+    assert header.split()[3:] == ["requests", "paid", "free"]
+    assert "probes" not in header
+    assert not re.search(r"(^|\s)[A-Za-z_]+=(\s|$)", text, re.M)
 
 
 def test_demo_command_line_is_wired() -> None:

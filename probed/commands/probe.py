@@ -24,6 +24,10 @@ from probed.stores.discover import discover
 
 def run(args: argparse.Namespace, config: Config) -> int:
     results = anyio.run(_probe, args, config)
+    if config.metrics.enabled:
+        from probed.metrics import count_probes  # noqa: PLC0415 - only with [metrics]
+
+        count_probes(config.daemon.state_dir, results)
     if args.json:
         doc = {
             "generated_at": iso(datetime.now(UTC).replace(microsecond=0)),
