@@ -118,7 +118,7 @@ async def _climb(
     spend: Callable[[], bool],
 ) -> LadderResult:
     family = FAMILIES[endpoint.api]
-    auth = family.headers(secret)
+    auth = family.headers(secret, endpoint)
     answered = False
     for check in endpoint.free_checks:
         outcome = await _free(client, endpoint, check, auth, timeout=timeout, now=now)
@@ -147,7 +147,7 @@ async def _climb(
         )
     if not spend():
         return LadderResult(False, None, paid=False, write=False, model=chosen, budget_refused=True)
-    request = family.generation(endpoint, chosen)
+    request = family.generation(endpoint, chosen, secret)
     try:
         resp = await send(
             client,
