@@ -190,8 +190,14 @@ def resolve(
             "(and api) in probed's configuration"
         )
     if api is None:
-        # OpenClaw's own rule: a custom provider with a baseUrl and no api is openai-completions.
-        api = builtin.api if builtin else "openai"
+        # OpenClaw's own rule (recorded on 2026.9.6): an openclaw.json provider with a baseUrl
+        # and no api is openai-completions, built-in ids included (kimi, google), but anthropic.
+        theirs_url = theirs is not None and theirs.base_url is not None
+        api = (
+            "openai"
+            if theirs_url and pid != "anthropic"
+            else (builtin.api if builtin else "openai")
+        )
     served = (*(mine.models if mine else ()), *(theirs.models if theirs else ()))
     models = tuple(dict.fromkeys(served))
     model = mine.model if mine else None

@@ -1,6 +1,13 @@
 """A recording HTTP server on 127.0.0.1: what a client (the OpenClaw gateway, its CLI, or probed)
 sends upstream, headers and body, for the request-shape tests.
 
+Two ways in: point a provider's `baseUrl` at `base_url`, or, for a provider's own public
+endpoint (`https://api.anthropic.com`, where some fields are sent only to the direct API), use
+the recorder as the client's forward proxy (`proxy_url`; OpenClaw: `OPENCLAW_PROXY_URL`): it
+answers `CONNECT host:443`, ends TLS itself with a certificate for that host signed by a
+throw-away test CA (`ca_file`; Node: `NODE_EXTRA_CA_CERTS`), and records what comes through.
+Nothing leaves the machine.
+
 It answers every family with a short success, streamed (SSE) when the request asked for a
 stream, so the client takes the first request as a success and sends no retries of another
 shape. Credentials never reach the record: any header value that holds one of the `secrets`
@@ -10,9 +17,12 @@ given to it is replaced by `<credential>` (with the scheme kept: `Bearer <creden
 from __future__ import annotations
 
 import json
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,14 +48,34 @@ class Captured:
 @dataclass
 class Recorder:
     secrets: tuple[str, ...] = ()
+    tls_dir: Path | None = None  # where the test CA and host certificates go (enables CONNECT)
     captured: list[Captured] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _contexts: dict[str, ssl.SSLContext] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def proxy_url(self) -> str:
+        return self.base_url
+
+    @property
+    def ca_file(self) -> Path:
+        assert self.tls_dir is not None, "Recorder(tls_dir=...) enables interception"
+        return self.tls_dir / "ca.pem"
+
+    def _tls_for(self, host: str) -> ssl.SSLContext:
+        with self._lock:
+            if host not in self._contexts:
+                cert, key = _host_cert(self.tls_dir or Path("."), host)
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(cert, key)
+                self._contexts[host] = ctx
+            return self._contexts[host]
 
     def generations(self) -> list[Captured]:
         with self._lock:
@@ -57,6 +87,8 @@ class Recorder:
 
     def start(self) -> Recorder:
         recorder = self
+        if self.tls_dir is not None:
+            _make_ca(self.tls_dir)
 
         class Handler(_Handler):
             owner = recorder
@@ -101,6 +133,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._handle("POST")
+
+    def do_CONNECT(self) -> None:
+        """A tunnel to `host:443`: end TLS here as that host and serve what comes through."""
+        host = self.path.rsplit(":", 1)[0]
+        if self.owner.tls_dir is None:
+            self.send_error(502, "this recorder does not intercept TLS")
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            tls = self.owner._tls_for(host).wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.close_connection = True
+            return
+        type(self)(tls, self.client_address, self.server)  # serves the tunnel until it closes
+        self.close_connection = True
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("content-length") or 0)
@@ -249,3 +298,39 @@ _GEMINI_JSON: dict[str, Any] = {
     "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1, "totalTokenCount": 2},
 }
 _GEMINI_SSE = _sse([(None, _GEMINI_JSON)])
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+def _make_ca(d: Path) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    if (d / "ca.pem").exists():
+        return
+    _openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem"), "-days", "2",
+        "-subj", "/CN=probed throw-away test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+
+
+def _host_cert(d: Path, host: str) -> tuple[Path, Path]:
+    key, csr, cert, ext = (d / f"{host}.{x}" for x in ("key", "csr", "pem", "ext"))
+    ext.write_text(
+        f"subjectAltName=DNS:{host}\nbasicConstraints=CA:FALSE\n"
+        "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\n"
+        "authorityKeyIdentifier=keyid\n",
+        encoding="utf-8",
+    )
+    _openssl(
+        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={host}",
+    )  # fmt: skip
+    _openssl(
+        "x509", "-req", "-in", str(csr), "-CA", str(d / "ca.pem"), "-CAkey", str(d / "ca.key"),
+        "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext),
+    )  # fmt: skip
+    return cert, key
