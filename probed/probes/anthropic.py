@@ -4,9 +4,9 @@ The probe carries every field by which Anthropic routes and bills a request, exa
 OpenClaw 2026.9.6's gateway sends it (recorded: tests/test_request_shapes.py), so that its
 verdict is the gateway's:
 
-- API keys go in `x-api-key`; on the direct API (`api.anthropic.com`) the body asks for
-  `service_tier: "standard_only"`, as the gateway does for API-key requests (priority capacity
-  is billed apart and answers apart).
+- On the direct API (`api.anthropic.com`) the body asks for `service_tier: "standard_only"`,
+  as the gateway's agent requests do with either credential (priority capacity is billed and
+  answered apart). API keys go in `x-api-key`.
 - A Claude subscription token (`sk-ant-oat…`, a setup-token or an OAuth login) goes as
   `Authorization: Bearer` with the Claude Code identity: `x-app: cli`, a
   `claude-cli/<version>` user agent, `anthropic-dangerous-direct-browser-access: true`, the
@@ -91,11 +91,7 @@ def generation(endpoint: Endpoint, model: str, secret: Secret | None = None) -> 
             {"type": "text", "text": BILLING_HEADER},
             {"type": "text", "text": CLAUDE_CODE_IDENTITY},
         ]
-    elif (
-        (secret is None or not secret.oauth)
-        and is_direct(endpoint)
-        and not _NO_PRIORITY_TIER.search(model)
-    ):
+    if is_direct(endpoint) and not _NO_PRIORITY_TIER.search(model):
         body["service_tier"] = SERVICE_TIER
     return Request("POST", endpoint.url("v1/messages"), body)
 

@@ -20,6 +20,7 @@ import json
 import ssl
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,6 +50,8 @@ class Captured:
 class Recorder:
     secrets: tuple[str, ...] = ()
     tls_dir: Path | None = None  # where the test CA and host certificates go (enables CONNECT)
+    # An answer of its own for some requests, e.g. a 402 that makes a gateway rotate profiles.
+    refuse: Callable[[Captured], tuple[int, str] | None] | None = None
     captured: list[Captured] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -159,7 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         headers = {k.lower(): self.owner._scrub(v) for k, v in self.headers.items()}
-        self.owner._keep(Captured(method, self.path, headers, body))
+        captured = Captured(method, self.path, headers, body)
+        self.owner._keep(captured)
+        refusal = self.owner.refuse(captured) if self.owner.refuse else None
+        if refusal is not None:
+            self._send(refusal[0], "application/json", refusal[1])
+            return
         path = urlsplit(self.path).path
         stream = (isinstance(body, dict) and body.get("stream") is True) or "alt=sse" in self.path
         if method == "GET":
