@@ -3,7 +3,7 @@
 tests/fixtures/gateway-requests/openclaw-2026.9.6.json is a recording of a running OpenClaw
 2026.9.6 gateway's agent requests to the direct Anthropic API, reduced to the fields that
 decide routing, billing bucket and verdict (made by record.py beside it, ~2 min, too slow for
-every CI run). tests/e2e/test_request_shapes.py records OpenClaw's own probe live on every run
+every CI run). tests/e2e/test_request_shapes_live.py records OpenClaw's own probe live on every run
 for the other credential kinds.
 """
 

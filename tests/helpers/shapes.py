@@ -7,7 +7,7 @@ on 127.0.0.1; the direct APIs come through it as OpenClaw's forward proxy with a
 
 - `record_cli_probe`: `openclaw models status --probe`, OpenClaw's own minimal probe, which
   runs the gateway's model transport (identity headers, betas, token field, endpoint choice)
-  for every profile: ~15-60 s, so tests/e2e/test_request_shapes.py records it on every run.
+  for every profile: ~15-60 s, so tests/e2e/test_request_shapes_live.py records it on every run.
 - `record_gateway`: a real `openclaw gateway run` answering a chat (~2 min on a loaded
   machine): its agent request adds what only the agent path sets (`service_tier`). Too slow
   for every CI run; tests/fixtures/gateway-requests/record.py writes its reduction to
