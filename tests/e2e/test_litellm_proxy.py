@@ -30,6 +30,7 @@ from helpers.openclaw import json_pkg, probe_view, sqlite_pkg
 from helpers.probestate import LITELLM_KEY, billing, now_ms, write_config, write_store
 from helpers.provider_fixtures import provider_errors
 
+from probed.cli import main
 from probed.fakeprovider import FakeProvider
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
@@ -149,8 +150,13 @@ def _assert_outcome(code: int, doc: dict[str, Any], output: str, upstream: FakeP
     assert by[HEALTHY]["outcome"] == "recovered", by[HEALTHY]
     assert by[BROKE]["outcome"] == "failed" and by[BROKE]["reason"] == "billing", by[BROKE]
     assert code == 75  # one model still unavailable for money
-    sent = [(r.model, r.paid) for r in upstream.requests if r.path.endswith("/chat/completions")]
-    assert sorted(sent) == [("astra-upstream", True), ("opus-upstream", True)]
+    chats = [r for r in upstream.requests if r.path.endswith("/chat/completions")]
+    assert sorted((r.model, r.paid) for r in chats) == [
+        ("astra-upstream", True),
+        ("opus-upstream", True),
+    ]
+    # one output token, in the field the gateway uses (LiteLLM passes it through unchanged)
+    assert all(r.body.get("max_completion_tokens") == 1 for r in chats), [r.body for r in chats]
     assert LITELLM_KEY not in output
 
 
@@ -187,6 +193,9 @@ def test_json_store_recovers_for_the_healthy_model_as_openclaw_5_28_sees_it(
     _assert_outcome(code, doc, output, broke_upstream)
     assert 'GET /key/info HTTP/1.1" 500' in proxy.log_tail(400)  # the free check was asked
     _assert_openclaw_sees(agent_dir, json_pkg(), "2026.5.28")
+    cfg = tmp_path / "probed.toml"
+    assert main(["-c", str(cfg), "gate", f"litellm/{HEALTHY}"]) == 0
+    assert main(["-c", str(cfg), "gate", f"litellm/{BROKE}"]) == 75
 
 
 @pytest.mark.parametrize("store", ["agent-db", "shared-main-db"])
