@@ -309,7 +309,15 @@ _GEMINI_SSE = _sse([(None, _GEMINI_JSON)])
 
 
 def _openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+    """The test CA is made with the openssl command (Debian: package openssl)."""
+    try:
+        proc = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        raise AssertionError(
+            "the openssl command is needed to make the recorder's test CA: apt-get install openssl"
+        ) from None
+    if proc.returncode != 0:
+        raise AssertionError(f"openssl {args[0]} failed: {proc.stderr[-1000:]}")
 
 
 def _make_ca(d: Path) -> None:
