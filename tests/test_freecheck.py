@@ -72,6 +72,13 @@ def _judge(check: FreeCheck, status: int, body: str, headers: dict[str, str] | N
         (KEY_INFO, 200, '{"key":"sk-...0001"}', JSON),  # no "info": not the documented shape
         (KEY_INFO, 200, "[]", JSON),
         (KEY_INFO, 200, "ok", {"content-type": "text/plain"}),
+        (
+            MODELS,
+            403,
+            '{"error":{"message":"You have insufficient permissions for this operation. '
+            'Missing scopes: api.model.read.","type":"invalid_request_error"}}',
+            JSON,
+        ),
     ],
     ids=[
         "litellm-500-plain-text",
@@ -92,6 +99,7 @@ def _judge(check: FreeCheck, status: int, body: str, headers: dict[str, str] | N
         "key-info-without-info",
         "key-info-a-list",
         "key-info-not-json",
+        "403-a-key-without-the-model-list-scope",
     ],
 )
 def test_answers_of_the_endpoint_itself_are_silent(
@@ -122,12 +130,6 @@ def test_answers_of_the_endpoint_itself_are_silent(
             '{"error":{"message":"Rate limit reached for requests","type":"requests",'
             '"code":"rate_limit_exceeded"}}',
             "rate_limit",
-        ),
-        (
-            403,
-            '{"error":{"message":"Project does not have access to this endpoint",'
-            '"type":"invalid_request_error","code":"permission_denied"}}',
-            "permission",
         ),
     ],
 )
@@ -263,3 +265,17 @@ def test_a_silent_check_moves_on_to_the_next_free_check() -> None:
         r = ladder(endpoint("openrouter", fake.base_url + "/api/v1"), KEY, need_paid=True)
         assert fake.counts().free == 2 and fake.counts().paid == 0
     assert not r.ok and r.failure is not None and str(r.failure.reason) == "billing"
+
+
+def test_a_key_refused_the_model_list_is_decided_by_the_generation() -> None:
+    """An OpenAI project key without the model-list scope generates fine: not a verdict."""
+    with FakeProvider() as fake:
+        fake.respond(
+            kind="free",
+            status=403,
+            body='{"error":{"message":"You have insufficient permissions for this operation. '
+            'Missing scopes: api.model.read.","type":"invalid_request_error"}}',
+        )
+        r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=False)
+        assert fake.counts().paid == 1
+    assert r.ok and r.paid

@@ -11,12 +11,13 @@ seed incident). So an answer decides the probe only when it is one:
 - `passed`: a 2xx whose body is the API's own JSON in the shape that endpoint documents (a
   model list; a key or balance object that shows nothing wrong) proves the key is accepted;
 - `failed`: a JSON error that classifies as a verdict on the credential or its account (auth,
-  auth_permanent, permission, billing, quota, rate_limit), or a key/balance object that shows
-  the money is gone;
+  auth_permanent, billing, quota, rate_limit), or a key/balance object that shows the money
+  is gone (or, xAI, the key blocked);
 - `silent`: everything else (any 5xx, 404/405/501, 408, a body that is not JSON or not in the
-  documented shape, an error the classifier cannot pin on the credential, and the words of a
-  server that is broken by itself, such as "database not connected"). Silence never decides:
-  the next rung does (the next free check, else the one-token generation).
+  documented shape, a refusal of that one endpoint (permission), an error the classifier
+  cannot pin on the credential, and the words of a server that is broken by itself, such as
+  "database not connected"). Silence never decides: the next rung does (the next free check,
+  else the one-token generation).
 """
 
 from __future__ import annotations
@@ -35,15 +36,11 @@ from probed.reasons import Reason
 Kind = Literal["passed", "failed", "silent"]
 
 # Reasons that are a verdict on the credential or its account (as opposed to the endpoint).
+# Not `permission`: a key may be refused one endpoint and not another (an OpenAI project key
+# without the model-list scope still generates), so a refused free endpoint says nothing about
+# the generation; the generation decides.
 VERDICT_REASONS = frozenset(
-    {
-        Reason.AUTH,
-        Reason.AUTH_PERMANENT,
-        Reason.PERMISSION,
-        Reason.BILLING,
-        Reason.QUOTA,
-        Reason.RATE_LIMIT,
-    }
+    {Reason.AUTH, Reason.AUTH_PERMANENT, Reason.BILLING, Reason.QUOTA, Reason.RATE_LIMIT}
 )
 
 # Words of a server that cannot answer for reasons of its own, whatever status it sends them
