@@ -41,6 +41,7 @@ from probed.openclawjson import load_openclaw_json
 from probed.probes.credentials import CredentialProblem, file_secret_providers, resolve_secret
 from probed.probes.endpoints import OpenClawProvider, canonical, openclaw_providers
 from probed.probes.endpoints import resolve as resolve_endpoint
+from probed.probes.gatewaymodel import gateway_model
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
 from probed.reasons import Reason, from_openclaw, refine
@@ -65,12 +66,15 @@ class ProbeContext:
     env: Mapping[str, str] | None = None  # where env SecretRefs are read; default os.environ
     openclaw: Mapping[str, OpenClawProvider] | None = None  # default: read openclaw.json once
     secret_files: Mapping[str, tuple[Path, str]] | None = None
+    openclaw_doc: Mapping[str, Any] | None = None  # openclaw.json (the agents' models)
 
     def __post_init__(self) -> None:
         if self.flights is None:
             object.__setattr__(self, "flights", SingleFlight(self.config.daemon.lock_dir))
-        if self.openclaw is None or self.secret_files is None:
+        if self.openclaw is None or self.secret_files is None or self.openclaw_doc is None:
             doc = load_openclaw_json(self.config.openclaw.state_dir)
+            if self.openclaw_doc is None:
+                object.__setattr__(self, "openclaw_doc", doc)
             if self.openclaw is None:
                 object.__setattr__(self, "openclaw", openclaw_providers(doc))
             if self.secret_files is None:
@@ -311,13 +315,16 @@ async def _probe_locked(
     # A model list answers whether or not one model exists for this key (and lists one page at
     # most), so a missing model, like missing money, is only disproved by a generation on it.
     need_paid = recorded is not None and (recorded.is_money or recorded is Reason.MODEL_NOT_FOUND)
+    # The model the gateway would use: the cooldown's, else the agent's for this provider in
+    # openclaw.json, else (None here) the endpoint's default (probes/gatewaymodel.py).
+    theirs = gateway_model(ctx.openclaw_doc or {}, store.agent, provider)
     if model is not None:
         models: list[str | None] = [model]
     elif recorded is not None and recorded.is_money:
-        listed = [m for m in (cooldown_model, *endpoint.models) if m]
+        listed = [m for m in (cooldown_model, theirs, *endpoint.models) if m]
         models = list(dict.fromkeys(listed)) or [None]
     else:
-        models = [view.model or cooldown_model]
+        models = [view.model or cooldown_model or theirs]
 
     budget = ctx.config.probe.daily_budget
 

@@ -20,14 +20,29 @@ def test_api_key_free_then_paid_one_token() -> None:
     assert paid.path == "/v1/messages" and paid.auth == "x-api-key" and paid.beta is None
     assert paid.body["max_tokens"] == 1
     assert "tools" not in paid.body and "thinking" not in paid.body
+    assert "service_tier" not in paid.body  # only on the direct API (tests/test_request_shapes.py)
 
 
-def test_oauth_token_goes_as_bearer_with_the_beta_flag() -> None:
+def test_subscription_token_goes_as_bearer_as_claude_code() -> None:
+    """Not the direct API here, so no betas (as the gateway); the identity is in the body."""
     with FakeProvider() as fake:
         r = ladder(endpoint("anthropic", fake.base_url), OAT, oauth=True, model="claude-x")
         assert r.ok and r.model == "claude-x"
         assert {q.auth for q in fake.requests} == {"bearer"}
+        assert {q.beta for q in fake.requests} == {None}
+        paid = fake.requests[-1]
+    billing, identity = paid.body["system"]
+    assert billing["text"].startswith("x-anthropic-billing-header: cc_version=")
+    assert identity["text"] == "You are Claude Code, Anthropic's official CLI for Claude."
+
+
+def test_other_bearer_tokens_keep_the_oauth_beta_flag() -> None:
+    with FakeProvider() as fake:
+        r = ladder(endpoint("anthropic", fake.base_url), "tok-SECRET-0003", oauth=True, model="m")
+        assert r.ok
+        assert {q.auth for q in fake.requests} == {"bearer"}
         assert {q.beta for q in fake.requests} == {"oauth-2025-04-20"}
+        assert "system" not in fake.requests[-1].body
 
 
 def test_billing_error_shape_is_classified() -> None:

@@ -16,7 +16,8 @@ def test_bearer_models_then_one_token_chat() -> None:
         assert r.ok and r.paid
         free, paid = fake.requests
     assert free.path == "/v1/models" and free.auth == "bearer"
-    assert paid.path == "/v1/chat/completions" and paid.body["max_tokens"] == 1
+    assert paid.path == "/v1/chat/completions" and paid.body["max_completion_tokens"] == 1
+    assert "max_tokens" not in paid.body
     assert paid.body["model"] == "gpt-4.1-nano" and "tools" not in paid.body
 
 

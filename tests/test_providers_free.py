@@ -15,6 +15,7 @@ import pytest
 from helpers.ladderrun import endpoint, ladder
 
 from probed.providers import anthropic, kimi, litellm, moonshot, openai_codex, openrouter, zai
+from probed.providers.base import Unshaped
 from probed.reasons import Reason
 
 # Haleclipse/CCometixLine#95: GET https://api.anthropic.com/api/oauth/usage
@@ -261,7 +262,10 @@ def test_readers_are_total(junk: object) -> None:
         openrouter.read_credits,
         litellm.read_key_info,
     ):
-        finding = read(junk, now)
+        try:
+            finding = read(junk, now)
+        except Unshaped:
+            continue  # junk is told apart from an answer: the ladder's next rung decides
         assert finding is None or finding.reason is not None or finding.clears
 
 

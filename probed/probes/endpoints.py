@@ -140,8 +140,16 @@ def resolve(
             "(and api) in probed's configuration"
         )
     if api is None:
-        # OpenClaw's own rule: a custom provider with a baseUrl and no api is openai-completions.
-        api = builtin.api if builtin else "openai"
+        # OpenClaw's own rule (recorded on 2026.9.6): an openclaw.json provider with a baseUrl
+        # and no api is openai-completions, built-in ids included (kimi or google pointed at a
+        # proxy), unless the baseUrl is the provider's own host; anthropic stays Messages.
+        foreign = (
+            theirs is not None
+            and theirs.base_url is not None
+            and pid != "anthropic"
+            and (builtin is None or _host(theirs.base_url) != _host(builtin.base_url or ""))
+        )
+        api = "openai" if foreign or builtin is None else builtin.api
     served = (*(mine.models if mine else ()), *(theirs.models if theirs else ()))
     models = tuple(dict.fromkeys(served))
     model = mine.model if mine else None
@@ -162,6 +170,10 @@ def resolve(
         free_checks=checks,
         source=source,
     )
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def _sdk_base(api: Api, url: str) -> str:

@@ -11,13 +11,13 @@ from probed.probes.endpoints import Endpoint
 from probed.probes.http import EmbeddedError, Request, Response
 
 
-def headers(secret: Secret) -> dict[str, str]:
+def headers(secret: Secret, endpoint: Endpoint | None = None) -> dict[str, str]:
     if secret.oauth:
         return {"authorization": f"Bearer {secret.value}", "content-type": "application/json"}
     return {"x-goog-api-key": secret.value, "content-type": "application/json"}
 
 
-def generation(endpoint: Endpoint, model: str) -> Request:
+def generation(endpoint: Endpoint, model: str, secret: Secret | None = None) -> Request:
     name = model.removeprefix("models/")
     config: dict[str, Any] = {"maxOutputTokens": 1}
     thinking = thinking_budget(name)

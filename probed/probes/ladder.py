@@ -6,10 +6,11 @@ money, at no cost. Nothing free proves an account has money again, so a billing 
 is only ever cleared by a paid generation that succeeded. Paid probes are charged to the daily
 budget before they are sent; when it is spent the ladder stops and says so.
 
-A free endpoint the server does not have (404, 405 or 501 on a model list, as many
-OpenAI-compatible proxies answer) says nothing about the credential: it is skipped, and when no
-free check gave an answer the ladder goes on to the one-token generation, because a probe that
-proved nothing must not clear anything.
+A free check decides the probe only when its answer is about this credential (see
+probes/freecheck.py): a 5xx, a 404, "database not connected" (a LiteLLM proxy without a
+database), a body that is not JSON or not in the endpoint's documented shape are the endpoint's
+own faults and say nothing; the next rung decides: the next free check, else the one-token
+generation, because a probe that proved nothing must not clear anything.
 
 The result also says whether a failure should be written into OpenClaw's state: an HTTP answer
 from the provider is evidence about the credential (written); a transport failure or a problem of
@@ -30,8 +31,8 @@ from probed.failure import Failure
 from probed.logs import MASK, get_logger
 from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, FreeCheck
+from probed.probes.freecheck import FreeAnswer, judge
 from probed.probes.http import Response, TransportError, send
-from probed.providers.base import Finding
 from probed.providers.family import family as family_for
 from probed.reasons import Reason
 
@@ -120,21 +121,20 @@ async def _climb(
     recovering: Reason | None = None,
 ) -> LadderResult:
     family = family_for(endpoint.api)
-    auth = family.headers(secret)
+    auth = family.headers(secret, endpoint)
     answered = cleared = False
     for check in endpoint.free_checks:
         if check.oauth_only and not secret.oauth:
             continue
-        outcome = await _free(
-            client, endpoint, check, auth, timeout=timeout, now=now, recovering=recovering
-        )
-        if outcome is _ABSENT:
-            continue
+        outcome = await _free(client, endpoint, check, auth, timeout=timeout, now=now)
+        if isinstance(outcome, Failure):
+            return LadderResult(False, outcome, paid=False, write=False, model=None)
+        if outcome.kind == "silent":
+            continue  # says nothing about the credential: the next rung decides
         answered = True
-        cleared = cleared or outcome is _CLEARED
-        if isinstance(outcome, tuple):
-            failure, write = outcome
-            return LadderResult(False, failure, paid=False, write=write, model=None)
+        if outcome.failure is not None:
+            return LadderResult(False, outcome.failure, paid=False, write=True, model=None)
+        cleared = cleared or (recovering is not None and recovering in outcome.clears)
     if answered and (not need_paid or cleared):
         return LadderResult(True, None, paid=False, write=False, model=None)
     chosen = model or endpoint.model
@@ -153,7 +153,7 @@ async def _climb(
         )
     if not spend():
         return LadderResult(False, None, paid=False, write=False, model=chosen, budget_refused=True)
-    request = family.generation(endpoint, chosen)
+    request = family.generation(endpoint, chosen, secret)
     try:
         resp = await send(
             client,
@@ -178,13 +178,6 @@ async def _climb(
     return LadderResult(True, None, paid=True, write=False, model=chosen)
 
 
-# HTTP statuses that mean "no such endpoint here", not "this credential is refused".
-_ABSENT_STATUSES = frozenset({404, 405, 501})
-_ABSENT = "absent"
-_PASSED = "passed"
-_CLEARED = "cleared"  # passed, and the reading proves the reason being recovered is over
-
-
 async def _free(
     client: httpx.AsyncClient,
     endpoint: Endpoint,
@@ -193,68 +186,39 @@ async def _free(
     *,
     timeout: float,
     now: Callable[[], datetime],
-    recovering: Reason | None = None,
-) -> str | tuple[Failure, bool]:
-    """_PASSED, _CLEARED, _ABSENT (the server has no such endpoint), or (failure, worth
-    writing)."""
+) -> FreeAnswer | Failure:
+    """The judged answer of one free check, or the transport failure that kept it from being
+    made (connect, TLS, timeout, redirect, oversized): the next rung would go to the same host
+    and meet the same wall, so that ends the ladder without writing anything."""
     headers = {k: v for k, v in auth.items() if k != "content-type"}
     try:
         resp = await send(client, "GET", endpoint.url(check.path), headers=headers, timeout=timeout)
-        if resp.status in _ABSENT_STATUSES or (check.advisory and resp.status >= 400):
-            return _ABSENT
-        if resp.status >= 400:
-            return _classify(endpoint, resp, now), True
     except TransportError as exc:
         if check.advisory:
-            return _ABSENT
-        return classify_transport(exc.kind, exc.detail, now=now()), False
-    if check.kind == "models":
-        if _looks_like_json(resp):
-            return _PASSED
-        # a captive portal, a wrong base_url: a 200 that is not the API proves nothing
-        ctype = resp.headers.get("content-type", "no content type")
-        detail = (
-            f"{endpoint.url(check.path)} answered HTTP {resp.status} with something that is "
-            f"not the provider's JSON ({ctype})"
+            return FreeAnswer("silent", why=f"{check.kind}: {exc.kind}")
+        return classify_transport(exc.kind, exc.detail, now=now())
+    answer = judge(
+        endpoint.provider,
+        check,
+        resp.status,
+        resp.headers,
+        resp.body,
+        truncated=resp.truncated,
+        now=now(),
+    )
+    if answer.kind == "silent":
+        log.info(
+            "free_check_silent",
+            provider=endpoint.provider,
+            check=check.kind,
+            status=resp.status,
+            why=answer.why,
         )
-        return classify_transport("protocol", detail, now=now()), False
-    try:
-        data = resp.json()
-    except TransportError:
-        return _ABSENT  # an account endpoint we cannot read proves nothing either way
-    finding = check.read(data, now()) if check.read is not None else None
-    failure = _read_account(finding)
-    if failure is not None:
-        return failure, True
-    if finding is not None and recovering is not None and recovering in finding.clears:
-        return _CLEARED
-    return _PASSED
-
-
-def _looks_like_json(resp: Response) -> bool:
-    """A model list can be longer than the body cap, so its start decides, not a full parse."""
-    head = resp.body[:64].lstrip()
-    return head[:1] in (b"{", b"[") or "json" in resp.headers.get("content-type", "")
+    return answer
 
 
 def _classify(endpoint: Endpoint, resp: Response, now: Callable[[], datetime]) -> Failure:
     return classify(endpoint.provider, resp.status, resp.headers, resp.text, now=now())
-
-
-def _read_account(finding: Finding | None) -> Failure | None:
-    """What a free account endpoint said (its reader is in the provider's spec) as a failure;
-    None when it shows nothing wrong."""
-    if finding is None or finding.reason is None:
-        return None
-    return Failure(
-        reason=finding.reason,
-        retry_at=finding.retry_at,
-        retry_source=finding.retry_source,
-        scope=finding.scope,
-        status=None,
-        message=finding.message,
-        action=finding.action,
-    )
 
 
 def _local(reason: Reason, message: str, action: str) -> Failure:

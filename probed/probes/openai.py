@@ -8,22 +8,50 @@ A 200 is not always a success: OpenRouter reports errors raised after routing as
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint
 from probed.probes.http import EmbeddedError, Request, Response
 
+# Where OpenClaw's completions transport sends `max_tokens` (its `maxTokensField`); everywhere
+# else it sends `max_completion_tokens`, the only field reasoning models (o-series, gpt-5)
+# accept. By provider id, and by host for the same APIs behind another id.
+MAX_TOKENS_PROVIDERS = frozenset(
+    {"mistral", "moonshot", "together", "zai", "chutes", "cloudflare-ai-gateway"}
+)
+MAX_TOKENS_HOSTS = (
+    "api.mistral.ai",
+    "api.moonshot.ai",
+    "api.moonshot.cn",
+    "api.together.ai",
+    "api.together.xyz",
+    "gateway.ai.cloudflare.com",
+    "api.z.ai",
+    "llm.chutes.ai",
+)
 
-def headers(secret: Secret) -> dict[str, str]:
+
+def headers(secret: Secret, endpoint: Endpoint | None = None) -> dict[str, str]:
     return {"authorization": f"Bearer {secret.value}", "content-type": "application/json"}
 
 
-def generation(endpoint: Endpoint, model: str) -> Request:
-    """`max_tokens: 1`, no tools, no streaming. Chat Completions rather than Responses: the
-    Responses API refuses fewer than 16 output tokens."""
+def max_tokens_field(endpoint: Endpoint) -> str:
+    host = urlsplit(endpoint.base_url).hostname or ""
+    if endpoint.provider in MAX_TOKENS_PROVIDERS or any(
+        host == h or host.endswith("." + h) for h in MAX_TOKENS_HOSTS
+    ):
+        return "max_tokens"
+    return "max_completion_tokens"
+
+
+def generation(endpoint: Endpoint, model: str, secret: Secret | None = None) -> Request:
+    """One output token, no tools, no streaming. Chat Completions rather than Responses: the
+    Responses API refuses fewer than 16 output tokens. The token limit goes in the field the
+    gateway uses for this endpoint (`max_completion_tokens` unless it sends `max_tokens`)."""
     body: dict[str, Any] = {
         "model": model,
-        "max_tokens": 1,
+        max_tokens_field(endpoint): 1,
         "messages": [{"role": "user", "content": "hi"}],
         "stream": False,
     }

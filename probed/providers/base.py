@@ -101,6 +101,11 @@ class Finding:
     clears: frozenset[Reason] = frozenset()
 
 
+class Unshaped(ValueError):
+    """A free endpoint answered JSON that is not in the shape it documents: the answer of a proxy
+    or a broken server, not a verdict on the credential (the next rung decides)."""
+
+
 AccountReader = Callable[[Any, datetime], Finding | None]
 
 

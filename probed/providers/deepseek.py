@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from probed.providers.base import Finding, FreeCheck, ProviderSpec, Reading, Verdict, has
+from probed.providers.base import Finding, FreeCheck, ProviderSpec, Reading, Unshaped, Verdict, has
 from probed.providers.base import verdict as _v
 from probed.reasons import Reason
 
@@ -26,6 +26,8 @@ def rules(r: Reading) -> Verdict | None:
 
 def read_balance(data: Any, now: datetime) -> Finding | None:
     """`GET /user/balance`: `is_available: false` means the balance cannot pay for a request."""
+    if not isinstance(data, dict) or "is_available" not in data:
+        raise Unshaped("no is_available")
     if isinstance(data, dict) and data.get("is_available") is False:
         return Finding(
             Reason.BILLING,

@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 class Family(Protocol):
     """Request building and reading for one API family."""
 
-    def headers(self, secret: Secret) -> dict[str, str]:
-        """Authentication and content headers for every request of this family."""
+    def headers(self, secret: Secret, endpoint: Endpoint | None = None) -> dict[str, str]:
+        """Authentication and content headers for every request of this family; the endpoint
+        decides what only the provider's own host gets (Anthropic's betas)."""
         ...
 
-    def generation(self, endpoint: Endpoint, model: str) -> Request:
-        """The cheapest paid request: one output token, no tools, no streaming."""
+    def generation(self, endpoint: Endpoint, model: str, secret: Secret | None = None) -> Request:
+        """The cheapest paid request, in the gateway's own shape for this credential kind: one
+        output token, no tools, no streaming."""
         ...
 
     def read_generation(self, resp: Response) -> EmbeddedError | None:

@@ -15,7 +15,16 @@ from typing import Any
 
 from probed import resets
 from probed.failure import Scope
-from probed.providers.base import Finding, FreeCheck, ProviderSpec, Reading, Verdict, has, number
+from probed.providers.base import (
+    Finding,
+    FreeCheck,
+    ProviderSpec,
+    Reading,
+    Unshaped,
+    Verdict,
+    has,
+    number,
+)
 from probed.providers.base import verdict as _v
 from probed.reasons import Reason
 
@@ -62,7 +71,7 @@ def read_key_info(data: Any, now: datetime) -> Finding | None:
     """`GET /key/info`: a key whose spend reached `max_budget`, until `budget_reset_at`."""
     info = data.get("info") if isinstance(data, dict) else None
     if not isinstance(info, dict):
-        return None
+        raise Unshaped("no info object")
     spend, cap = number(info.get("spend")), number(info.get("max_budget"))
     if spend is None or cap is None or spend < cap:
         return None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from probed.providers import kimi
-from probed.providers.base import Finding, FreeCheck, ProviderSpec, number
+from probed.providers.base import Finding, FreeCheck, ProviderSpec, Unshaped, number
 from probed.reasons import Reason
 
 
@@ -15,7 +15,7 @@ def read_balance(data: Any, now: datetime) -> Finding | None:
     """`available_balance` is cash plus vouchers; at or below zero the platform refuses calls."""
     d = data.get("data") if isinstance(data, dict) else None
     if not isinstance(d, dict):
-        return None
+        raise Unshaped("no data object")
     available = number(d.get("available_balance"))
     if available is not None and available <= 0:
         return Finding(

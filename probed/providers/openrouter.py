@@ -12,6 +12,7 @@ from probed.providers.base import (
     FreeCheck,
     ProviderSpec,
     Reading,
+    Unshaped,
     Verdict,
     has,
     number,
@@ -66,7 +67,7 @@ def read_key(data: Any, now: datetime) -> Finding | None:
     """`GET /api/v1/key`: a key whose own limit is spent, and when that limit resets."""
     d = data.get("data") if isinstance(data, dict) else None
     if not isinstance(d, dict):
-        return None
+        raise Unshaped("no data object")
     remaining = number(d.get("limit_remaining"))
     if d.get("limit") is not None and remaining is not None and remaining <= 0:
         until = _limit_reset(d.get("limit_reset"), now)
@@ -83,8 +84,8 @@ def read_key(data: Any, now: datetime) -> Finding | None:
 def read_credits(data: Any, now: datetime) -> Finding | None:
     """`GET /api/v1/credits`: the balance is `total_credits - total_usage`."""
     d = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(d, dict):
-        return None
+    if not isinstance(d, dict) or "total_credits" not in d:
+        raise Unshaped("no data.total_credits")
     total, used = number(d.get("total_credits")), number(d.get("total_usage"))
     if total is not None and used is not None and total - used <= 0:
         return Finding(

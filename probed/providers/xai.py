@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from probed.providers.base import Finding, FreeCheck, ProviderSpec, Reading, Verdict, has
+from probed.providers.base import Finding, FreeCheck, ProviderSpec, Reading, Unshaped, Verdict, has
 from probed.providers.base import verdict as _v
 from probed.reasons import Reason
 
@@ -24,8 +24,10 @@ def rules(r: Reading) -> Verdict | None:
 
 
 def read_api_key(data: Any, now: datetime) -> Finding | None:
-    if not isinstance(data, dict):
-        return None
+    if not isinstance(data, dict) or not (
+        {"api_key_blocked", "api_key_disabled", "team_blocked"} & data.keys()
+    ):
+        raise Unshaped("no api_key_blocked, api_key_disabled or team_blocked")
     if data.get("api_key_blocked") or data.get("api_key_disabled"):
         return Finding(
             Reason.AUTH_PERMANENT,
