@@ -18,8 +18,9 @@ probed's own (no model configured, a secret it cannot resolve) is not (reported 
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import ModuleType
@@ -60,7 +61,7 @@ async def run_ladder(
     model: str | None,
     timeout: float,
     now: Callable[[], datetime],
-    spend: Callable[[], bool],
+    spend: Callable[[], bool | Awaitable[bool]],  # the coordinator's budget is async
 ) -> LadderResult:
     result = await _climb(
         client,
@@ -114,7 +115,7 @@ async def _climb(
     model: str | None,
     timeout: float,
     now: Callable[[], datetime],
-    spend: Callable[[], bool],
+    spend: Callable[[], bool | Awaitable[bool]],  # the coordinator's budget is async
 ) -> LadderResult:
     family = FAMILIES[endpoint.api]
     auth = family.headers(secret)
@@ -143,7 +144,10 @@ async def _climb(
             write=False,
             model=None,
         )
-    if not spend():
+    allowed = spend()
+    if inspect.isawaitable(allowed):
+        allowed = await allowed
+    if not allowed:
         return LadderResult(False, None, paid=False, write=False, model=chosen, budget_refused=True)
     request = family.generation(endpoint, chosen)
     try:
