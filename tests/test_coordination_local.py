@@ -12,8 +12,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from probed.errors import ConfigError, StoreBusy
 from probed.coordination.local import SingleFlight
+from probed.errors import ConfigError, StoreBusy
 
 HOLDER = """
 import fcntl, os, sys, time
