@@ -173,8 +173,8 @@ async def probe_target(
     force: bool = False,
     agent: str | None = None,
 ) -> list[ProbeResult]:
-    """Probe every profile `target` names: a profile id, or a provider id (each of its profiles).
-    Several-model probes are returned flat, one result per model.
+    """Probe every profile `target` names: a profile id, or a provider id (each of its profiles),
+    in the order found. Several-model probes are returned flat, one result per model.
 
     The whole call asks one question as of when it began: a result another caller obtained for
     any of these profiles after that instant answers it, however long the earlier profiles kept
@@ -201,10 +201,28 @@ async def probe_target(
             raise errors[0]
         where = f" in agent {agent}" if agent else ""
         raise NotFound(f"no OpenClaw auth profile matches {target!r}{where}")
+    # All at once: they meet in the provider's batched flight, which probes each credential
+    # once and distinct credentials concurrently (bounded by [probe] concurrency).
+    done: list[ProbeResult | None] = [None] * len(matches)
+    failed: list[ProbedError] = []
+
+    async def one(i: int, store: Store, pid: str) -> None:
+        try:
+            done[i] = await probe_profile(
+                ctx, store, pid, model=model, force=force, started=started
+            )
+        except ProbedError as exc:
+            failed.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for i, (store, pid) in enumerate(matches):
+            tg.start_soon(one, i, store, pid)
+    if failed:
+        raise failed[0]
     results: list[ProbeResult] = []
-    for store, pid in matches:
-        result = await probe_profile(ctx, store, pid, model=model, force=force, started=started)
-        results.extend(result.per_model or (result,))
+    for result in done:
+        if result is not None:
+            results.extend(result.per_model or (result,))
     return results
 
 

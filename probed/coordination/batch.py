@@ -66,13 +66,17 @@ class Batcher:
         st = self._providers.setdefault(provider, _Provider())
         req: _Request[T] = _Request(group, work)
         st.groups.setdefault(group, deque()).append(req)
-        while not req.done:
-            if not st.holding:
-                await self._hold(provider, st)
-            else:
-                self._spawn(st)
-                await req.wake.wait()
-                req.wake = anyio.Event()
+        try:
+            while not req.done:
+                if not st.holding:
+                    await self._hold(provider, st)
+                else:
+                    self._spawn(st)
+                    await req.wake.wait()
+                    req.wake = anyio.Event()
+        finally:
+            if not req.done:  # this caller went away: its work must not hold up the rest
+                self._withdraw(st, req)
         if req.error is not None:
             raise req.error
         return req.value  # type: ignore[return-value]
@@ -102,6 +106,18 @@ class Batcher:
                     req.wake.set()
             if not st.groups:
                 self._providers.pop(provider, None)
+
+    @staticmethod
+    def _withdraw(st: _Provider, req: _Request[Any]) -> None:
+        """Drop a request nobody waits for, unless a worker is running it right now."""
+        queue = st.groups.get(req.group)
+        if queue is None or req not in queue:
+            return
+        if req.group in st.owned and queue[0] is req:
+            return
+        queue.remove(req)
+        if not queue and req.group not in st.owned:
+            st.groups.pop(req.group, None)
 
     def _spawn(self, st: _Provider) -> None:
         """Enough workers for the groups waiting, up to `workers`."""
