@@ -71,3 +71,144 @@ def run_stampede(n: int, *, delay: float = 0.5) -> StampedeResult:
         sum(1 for o in outs if "shared by a concurrent probe" in o),
         wall,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# A burst: many cooldowns of one provider expiring in the same few seconds, one daemon.
+
+
+@dataclass(frozen=True)
+class BurstResult:
+    profiles: int
+    expiring: int
+    delay_s: float  # the fake provider's answer time
+    cleared: int
+    clear_s: float | None  # first window end -> last state_cleared
+    requests: int
+    skipped: int  # probes that could not run (a lock held too long, ...)
+    peak_rss_mb: float
+    flights: int  # flights taken (flight_done events), or -1 when not logged
+
+
+def _hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _burst_key(i: int) -> str:
+    return f"sk-ant-api03-BURST-{i:06d}-{'x' * 20}"
+
+
+def run_burst(
+    profiles: int = 10_000,
+    expiring: int = 1_000,
+    *,
+    agents: int = 100,
+    delay: float = 0.05,
+    lead_s: float = 15.0,
+    timeout_s: float = 180.0,
+) -> BurstResult:
+    """`expiring` rate-limit cooldowns (distinct keys, spread over the agents) end within 2 s,
+    `lead_s` after the stores are written; the rest of the profiles are usable. The daemon
+    runs with the bench's usual configuration (`[probe] concurrency` 4, 10 % jitter)."""
+    import os
+    import signal
+
+    from bench.logs import LogReader, ts
+
+    with (
+        tempfile.TemporaryDirectory(prefix="probed-burst-") as tmp,
+        FakeProvider(delay=delay) as fake,
+    ):
+        root = Path(tmp)
+        t = now_ms()
+        first_end = t + int(lead_s * 1000)
+        every = max(1, profiles // expiring)
+        for a in range(agents):
+            db = AgentDb(root / "openclaw", f"agent{a:03d}")
+            prof: dict[str, object] = {}
+            usage: dict[str, object] = {}
+            for j in range(a, profiles, agents):
+                pid = f"anthropic:p{j:06d}"
+                prof[pid] = api_key("anthropic", _burst_key(j))
+                if j % every == 0 and j // every < expiring:
+                    usage[pid] = {
+                        "cooldownUntil": first_end + (j // every) * 2000 // expiring,
+                        "cooldownReason": "rate_limit",
+                        "errorCount": 1,
+                        "failureCounts": {"rate_limit": 1},
+                        "lastFailureAt": t - 20_000,
+                    }
+                else:
+                    usage[pid] = {"lastUsed": t - 60_000}
+            db.create(prof, usage)
+        config = root / "probed.toml"
+        write_config(config, root, fake.base_url, 1.0)
+        env = {k: v for k, v in os.environ.items() if k not in ("PROBED_CONFIG", "NOTIFY_SOCKET")}
+        prof = os.environ.get("BENCH_CPROFILE")  # a path: profile the daemon into it
+        wrap = ["-m", "cProfile", "-o", prof] if prof else []
+        proc = subprocess.Popen(
+            [sys.executable, *wrap, "-m", "probed", "run", "-c", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        logs = LogReader(proc)
+        peak = 0.0
+        try:
+            end = time.monotonic() + lead_s + timeout_s
+            while time.monotonic() < end and len(logs.of("state_cleared")) < expiring:
+                peak = max(peak, _hwm_mb(proc.pid))
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.25)
+            peak = max(peak, _hwm_mb(proc.pid))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            logs.join()
+        cleared = logs.of("state_cleared")
+        last = max((ts(e) for e in cleared), default=None)
+        skipped = [
+            e for e in logs.of("probe_failed") if "lock" in str(e.get("message", "")).lower()
+        ]
+        flights = logs.of("flight_done")
+        return BurstResult(
+            profiles,
+            expiring,
+            delay,
+            len(cleared),
+            (last - first_end / 1000) if last is not None else None,
+            fake.counts().total,
+            len(skipped),
+            peak,
+            len(flights) if flights else -1,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.stampede [burst|fleet] ...`: the fleet benchmarks of docs/fleet.md."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m bench.stampede", description=main.__doc__)
+    sub = ap.add_subparsers(dest="what", required=True)
+    b = sub.add_parser("burst", help="N cooldowns of one provider expiring at once")
+    b.add_argument("--profiles", type=int, default=10_000)
+    b.add_argument("--expiring", type=int, default=1_000)
+    b.add_argument("--agents", type=int, default=100)
+    b.add_argument("--delay", type=float, default=0.05)
+    args = ap.parse_args(argv)
+    if args.what == "burst":
+        print(run_burst(args.profiles, args.expiring, agents=args.agents, delay=args.delay))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

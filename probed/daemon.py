@@ -14,6 +14,7 @@ ledger's `next_probe_at`, which holds the jittered time and would otherwise drif
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import random
@@ -94,6 +95,8 @@ class Daemon:
         self._unreadable: dict[str, str] = {}
         self._clients: list[httpx.AsyncClient] = []
         self._eval_lock = anyio.Lock()
+        self._eval_waiting: dict[str, tuple[set[Key], anyio.Event]] = {}  # see _evaluate
+        self._owners: dict[Path, Store] = {}  # watched file or agent dir -> its store
         self._tasks: anyio.abc.TaskGroup | None = None  # for work that outlives one pass
         self._clamping: set[str] = set()  # agents whose clamp is waiting for the store's lock
         self._reload_wanted = anyio.Event()
@@ -106,6 +109,7 @@ class Daemon:
             on_clock_step=lambda _step: self._rescan_wanted.set(),
         )
         self.ctx: ProbeContext | None = None
+        self._status_cache: tuple[int, int, str | None, tuple[datetime, Key] | None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -183,6 +187,14 @@ class Daemon:
             for key in [k for k in self.sched.scheduled() if k.agent == gone]:
                 self._cancel(key, why="agent_removed")
         self.stores = stores
+        self._owners = {}
+        for store in stores.values():
+            self._owners[store.agent_dir] = store
+            try:
+                for path in store.watch_paths():
+                    self._owners.setdefault(path, store)
+            except ProbedError:
+                continue
         self._seen = {k: v for k, v in self._seen.items() if k in stores}
         self._credentials = {k: v for k, v in self._credentials.items() if k[0] in stores}
 
@@ -202,8 +214,35 @@ class Daemon:
         """Make the schedule match one store. Returns what it would arm when `arm` is False.
 
         A key whose probe is running is left alone: its own run re-evaluates the store when it
-        ends (passing itself as `finished`), and only then is its next deadline known."""
-        async with self._eval_lock:
+        ends (passing itself as `finished`), and only then is its next deadline known.
+
+        Passes that wait for the same store coalesce: a burst of a thousand probe results (and
+        the file events of their writes) costs one pass per store while others run, not one
+        each (a pass reads and walks the whole store)."""
+        if not arm:
+            return await self._evaluate_now(store, arm=False, finished=set())
+        waiting = self._eval_waiting.get(store.agent)
+        if waiting is not None:  # a pass over this store has not started yet: join it
+            if finished is not None:
+                waiting[0].add(finished)
+            await waiting[1].wait()
+            return []
+        keys: set[Key] = {finished} if finished is not None else set()
+        done = anyio.Event()
+        self._eval_waiting[store.agent] = (keys, done)
+        try:
+            async with self._eval_lock:
+                self._eval_waiting.pop(store.agent, None)
+                return await self._evaluate_now(store, arm=True, finished=keys, locked=True)
+        finally:
+            if self._eval_waiting.get(store.agent, (None, None))[1] is done:
+                self._eval_waiting.pop(store.agent, None)
+            done.set()
+
+    async def _evaluate_now(
+        self, store: Store, *, arm: bool, finished: set[Key], locked: bool = False
+    ) -> list[tuple[Key, datetime]]:
+        async with contextlib.nullcontext() if locked else self._eval_lock:
             self._seen[store.agent] = signature(store)
             try:
                 snap = await anyio.to_thread.run_sync(store.read)
@@ -219,7 +258,7 @@ class Daemon:
                     self._cancel(key, why="usable")
             items: list[tuple[Key, datetime]] = []
             for key, (base, window_s, profile, usage) in wanted.items():
-                if key != finished and self.sched.is_running(key):
+                if key not in finished and self.sched.is_running(key):
                     continue
                 if self.sched.is_scheduled(key) and self._base.get(key) == base:
                     continue
@@ -387,6 +426,7 @@ class Daemon:
         # Due: the window has ended or probed's own schedule says so. The profile may already
         # look usable to OpenClaw (an expired window), so the probe is forced; it is what
         # clears the leftovers, or finds the failure before user traffic does.
+        del snap, profile, usage, recorded  # a burst of waiting keys holds no store copies
         try:
             result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
@@ -428,6 +468,16 @@ class Daemon:
                 await self._evaluate(store)
 
     def _owner(self, path: Path) -> Store | None:
+        """The store a changed file belongs to: a lookup (100,000 profiles make thousands of
+        file events in a burst), then the full walk for what the lookup cannot tell."""
+        hit = self._owners.get(path) or self._owners.get(path.parent)
+        if hit is None:
+            for suffix in ("-wal", "-shm", "-journal"):
+                if path.name.endswith(suffix):
+                    hit = self._owners.get(path.with_name(path.name.removesuffix(suffix)))
+                    break
+        if hit is not None and self.stores.get(hit.agent) is hit:
+            return hit
         for store in self.stores.values():
             try:
                 watched = {p for p in store.watch_paths()}
@@ -494,18 +544,26 @@ class Daemon:
                 last = text
 
     def status_text(self) -> str:
-        """`3 profiles unusable; next probe anthropic:default in 4m12s` (ASCII, one line)."""
-        upcoming = self.sched.upcoming()
-        running = self.sched.running()
-        n = len(
-            {(k.agent, k.profile) for _, k in upcoming} | {(k.agent, k.profile) for k in running}
-        )
+        """`3 profiles unusable; next probe anthropic:default in 4m12s` (ASCII, one line).
+
+        Asked every second: the count and the next deadline are recomputed only when the
+        schedule changed (`ProbeScheduler.version`), and without sorting every deadline, so an
+        idle daemon with 100,000 profiles does next to nothing here."""
+        version = self.sched.version
+        if self._status_cache is None or self._status_cache[0] != version:
+            earliest = self.sched.earliest()
+            running = self.sched.running()
+            first = min(running).profile if running else None
+            self._status_cache = (version, self.sched.unusable_profiles(), first, earliest)
+        _, n, probing, earliest = self._status_cache
         if n == 0:
             stores = len(self.stores)
             return f"all profiles usable; watching {stores} agent store{'s' * (stores != 1)}"
         head = f"{n} profile{'s' * (n != 1)} unusable"
-        if running:
-            return f"{head}; probing {sorted(running)[0].profile}"
-        at, key = upcoming[0]
+        if probing is not None:
+            return f"{head}; probing {probing}"
+        if earliest is None:
+            return head
+        at, key = earliest
         wait = max(0.0, (at - datetime.now(UTC)).total_seconds())
         return f"{head}; next probe {key.profile} in {humanize(wait)}"

@@ -19,6 +19,7 @@ ledger (one row per model) and `probed gate PROVIDER/MODEL`. See docs/probes.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import random
 import socket
@@ -419,10 +420,15 @@ def _coordinator(ctx: ProbeContext) -> Coordinator:
     return ctx.coordinator
 
 
+@functools.cache
+def _hostname() -> str:
+    return socket.gethostname()
+
+
 def _origin(store: Store, profile_id: str) -> str:
     """Which profile a shared result was written to (host, store, profile), hashed: another
     profile taking the result must write its own state, the same one need not."""
-    where = f"{socket.gethostname()}\0{store.agent_dir}\0{profile_id}"
+    where = f"{_hostname()}\0{store.agent_dir}\0{profile_id}"
     return hashlib.blake2b(where.encode(), digest_size=12).hexdigest()
 
 

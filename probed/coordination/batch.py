@@ -26,6 +26,9 @@ import anyio
 import anyio.abc
 
 from probed.coordination.base import Coordinator, Flight
+from probed.logs import get_logger
+
+log = get_logger()
 
 T = TypeVar("T")
 Work = Callable[[Flight], Awaitable[T]]
@@ -47,6 +50,7 @@ class _Provider:
     owned: set[str] = field(default_factory=set)  # groups a worker is running
     holding: bool = False
     workers: int = 0
+    ran: int = 0  # work items run in the current flight
     tg: anyio.abc.TaskGroup | None = None
     flight: Flight | None = None
 
@@ -87,11 +91,19 @@ class Batcher:
             async with self.coordinator.flight(provider) as flight:
                 self.flights_taken += 1
                 st.flight = flight
+                began = anyio.current_time()
                 while self._free_group(st) is not None:
                     async with anyio.create_task_group() as tg:
                         st.tg = tg
                         self._spawn(st)
                     st.tg = None
+                log.info(
+                    "flight_done",
+                    provider=provider,
+                    backend=self.coordinator.backend,
+                    probes=st.ran,
+                    held_s=round(anyio.current_time() - began, 3),
+                )
         except Exception as exc:  # the flight itself failed: every queued caller hears why
             for queue in st.groups.values():
                 for req in queue:
@@ -99,7 +111,7 @@ class Batcher:
                     req.wake.set()
             st.groups.clear()
         finally:
-            st.holding, st.tg, st.flight, st.workers = False, None, None, 0
+            st.holding, st.tg, st.flight, st.workers, st.ran = False, None, None, 0, 0
             st.owned.clear()
             for queue in st.groups.values():  # left undone (cancelled): someone takes over
                 for req in queue:
@@ -151,6 +163,7 @@ class Batcher:
                         except Exception as exc:
                             req.error = exc
                         queue.popleft()
+                        st.ran += 1
                         req.done = True
                         req.wake.set()
                 finally:

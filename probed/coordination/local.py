@@ -63,19 +63,31 @@ def lock_name(provider: str) -> str:
 
 
 class LocalFlight:
-    """The held lock of one provider; read and record shared results through it."""
+    """The held lock of one provider; read and record shared results through it.
+
+    The results file is read once per flight and written back when the flight ends (and every
+    `FLUSH_S` while it lasts, so a holder killed mid-batch loses little): only a holder reads
+    or writes it, so nobody can see it between two records of the same flight. A batch of a
+    thousand probes costs one read and a few writes, not a thousand of each."""
+
+    FLUSH_S = 2.0
 
     def __init__(self, provider: str, results_path: Path, started: float) -> None:
         self.provider = provider
         self._path = results_path
         self.started = started
+        self._data: dict[str, Any] | None = None
+        self._dirty = False
+        self._flushed = time.monotonic()
 
-    def _load(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+    def _entries(self) -> dict[str, Any]:
+        if self._data is None:
+            try:
+                data = json.loads(self._path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            self._data = data if isinstance(data, dict) else {}
+        return self._data
 
     async def fresh(self, key: str, *, after: float) -> Mapping[str, Any] | None:
         return self.fresh_sync(key, after=after)
@@ -84,35 +96,50 @@ class LocalFlight:
         """The result recorded for `key` at or after `after` (default: when the flight's
         caller started waiting)."""
         after = self.started if after is None else after
-        entry = self._load().get(key)
+        entry = self._entries().get(key)
         at = entry.get("at") if isinstance(entry, dict) else None
         if isinstance(entry, dict) and isinstance(at, int | float) and at >= after:
             return entry
         return None
 
     async def record(self, key: str, outcome: Mapping[str, Any]) -> None:
-        try:
-            self.record_sync(key, outcome)
-        except OSError as exc:  # sharing is best effort; the state write already happened
-            log.warning("results_unwritable", file=str(self._path), error=str(exc))
+        self._entries()[key] = {**outcome, "at": time.time()}
+        self._dirty = True
+        if time.monotonic() - self._flushed >= self.FLUSH_S:
+            self.flush()
 
     def record_sync(self, key: str, outcome: Mapping[str, Any]) -> None:
+        self._entries()[key] = {**outcome, "at": time.time()}
+        self._dirty = True
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the results back (atomically, 0600), dropping those older than a day. Sharing
+        is best effort: a failure is logged, the state writes already happened."""
+        if not self._dirty or self._data is None:
+            return
         now = time.time()
         data = {
             k: v
-            for k, v in self._load().items()
+            for k, v in self._data.items()
             if isinstance(v, dict)
             and isinstance(v.get("at"), int | float)
             and now - v["at"] < RESULT_TTL_S
         }
-        data[key] = {**outcome, "at": now}
         tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, sort_keys=True))  # C encoder; json.dump never uses it
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(self._path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, sort_keys=True))  # C encoder; json.dump never uses it
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.replace(self._path)
+        except OSError as exc:
+            log.warning("results_unwritable", file=str(self._path), error=str(exc))
+            return
+        self._data = data
+        self._dirty = False
+        self._flushed = time.monotonic()
 
     async def check(self) -> None:
         """The kernel holds a flock for as long as its descriptor is open: never lost."""
@@ -158,7 +185,11 @@ class SingleFlight:
                 with contextlib.suppress(OSError):  # who holds it, for `flight_waiting`
                     os.ftruncate(fd, 0)
                     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-                yield LocalFlight(provider, self.lock_dir / f"{name}.results.json", began)
+                flight = LocalFlight(provider, self.lock_dir / f"{name}.results.json", began)
+                try:
+                    yield flight
+                finally:
+                    flight.flush()  # before the lock goes: the next holder reads it
             finally:
                 os.close(fd)  # releases the flock
         finally:
