@@ -88,6 +88,7 @@ class BurstResult:
     skipped: int  # probes that could not run (a lock held too long, ...)
     peak_rss_mb: float
     flights: int  # flights taken (flight_done events), or -1 when not logged
+    cpu_s: float  # the daemon's CPU time, start-up included (user + system)
 
 
 def _hwm_mb(pid: int) -> float:
@@ -166,6 +167,8 @@ def run_burst(
                     break
                 time.sleep(0.25)
             peak = max(peak, _hwm_mb(proc.pid))
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -190,6 +193,7 @@ def run_burst(
             len(skipped),
             peak,
             len(flights) if flights else -1,
+            cpu,
         )
 
 

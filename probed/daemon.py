@@ -19,7 +19,7 @@ import faulthandler
 import os
 import random
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +48,15 @@ from probed.watch import watch_roots, watch_state
 log = get_logger()
 
 OnResult = Callable[[ProbeResult], Any]
+
+
+_WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
+
+
+def _may_have_window(raw: object) -> bool:
+    """False when a usageStats entry cannot hold a recorded window (`Usage.recorded()` is
+    None without one of these keys): lets a pass skip parsing the usable majority."""
+    return isinstance(raw, Mapping) and any(k in raw for k in _WINDOW_KEYS)
 
 
 def signature(store: Store) -> Signature:
@@ -286,11 +295,15 @@ class Daemon:
         """Every profile with a recorded window (active, or expired but not yet cleared), and
         when to probe it: see `_probe_time`."""
         out: dict[Key, tuple[datetime, float, Profile, Usage]] = {}
+        stats = snap.state.get("usageStats")
+        stats = stats if isinstance(stats, Mapping) else {}
         for pid, profile in snap.profiles.items():
             if profile.provider in BYPASS_PROVIDERS:
                 continue
             before = self._credentials.get((snap.agent, pid))
             self._credentials[(snap.agent, pid)] = profile.credential
+            if not _may_have_window(stats.get(pid)):
+                continue  # most profiles of a big store: no need to parse their usage
             usage = snap.usage(pid)
             recorded = usage.recorded()
             if recorded is None or recorded.until_ms is None:
@@ -358,6 +371,11 @@ class Daemon:
         if not self.config.repair.clamp_stale or self._tasks is None:
             return
         cap = self.config.backoff_for(Reason.BILLING).cap
+        stats = snap.state.get("usageStats")
+        if not isinstance(stats, Mapping) or not any(
+            isinstance(v, Mapping) and "disabledUntil" in v for v in stats.values()
+        ):
+            return  # nothing disabled, nothing to clamp (needs_clamp copies the whole state)
         if store.agent in self._clamping or not repair.needs_clamp(snap.state, cap_s=cap):
             return
         self._clamping.add(store.agent)
