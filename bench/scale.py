@@ -230,3 +230,20 @@ def _profiles_of(db: AgentDb) -> dict[str, Any]:
     finally:
         conn.close()
     return dict(json.loads(row[0]).get("profiles") or {})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.scale [--profiles N] [--agents A] [--idle S]`: one size, printed."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m bench.scale", description=main.__doc__)
+    ap.add_argument("--profiles", type=int, default=100_000)
+    ap.add_argument("--agents", type=int, default=100)
+    ap.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measured")
+    args = ap.parse_args(argv)
+    print(run_scale(args.profiles, args.agents, idle_s=args.idle), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
