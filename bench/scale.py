@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +53,13 @@ def _key(i: int) -> str:
 
 
 def build(root: Path, profiles: int, agents: int) -> list[AgentDb]:
-    """Agents of ~equal size; one profile in ten in a long cooldown, the rest usable; the first
-    LATE_N (spread over agents) expire 4-8 s from now."""
+    """Agents of ~equal size; one profile in ten in a long cooldown, the rest usable. The
+    first LATE_N profiles of that tenth (spread over agents) are usable here: `run_scale`
+    gives them cooldowns once the daemon is READY (see `_expire_soon`)."""
     agents = min(agents, profiles)
     dbs = []
     t = now_ms()
-    late = 0
+    held_back = set(_late_js(profiles))
     for a in range(agents):
         db = AgentDb(root / "openclaw", f"agent{a:03d}")
         prof: dict[str, Any] = {}
@@ -65,10 +67,10 @@ def build(root: Path, profiles: int, agents: int) -> list[AgentDb]:
         for j in range(a, profiles, agents):
             pid = f"anthropic:p{j:05d}"
             prof[pid] = api_key("anthropic", _key(j))
-            if j % 10 == 0 and late < LATE_N:
-                until = t + 4000 + late * 200
-                late += 1
-            elif j % 10 == 0:
+            if j in held_back:
+                usage[pid] = {"lastUsed": t - 60_000}
+                continue
+            if j % 10 == 0:
                 until = t + 6 * 3_600_000
             else:
                 usage[pid] = {"lastUsed": t - 60_000}
@@ -83,6 +85,46 @@ def build(root: Path, profiles: int, agents: int) -> list[AgentDb]:
         db.create(prof, usage)
         dbs.append(db)
     return dbs
+
+
+def _late_js(profiles: int) -> list[int]:
+    """The LATE_N profiles (numbers) held back for `_expire_soon`: spread over the fleet."""
+    return sorted({(n * profiles // LATE_N) // 10 * 10 for n in range(LATE_N)})
+
+
+def _drain(sock: socket.socket) -> None:
+    """Read every later notification (STATUS=, WATCHDOG=1) as systemd would: an unread
+    datagram socket fills after 10 messages and then blocks the daemon's sd_notify call."""
+    sock.settimeout(None)
+    try:
+        while sock.recv(4096):
+            pass
+    except OSError:
+        return
+
+
+def _expire_soon(dbs: list[AgentDb], profiles: int) -> set[str]:
+    """Give the LATE_N held-back profiles cooldowns ending 3-6 s from now, as a gateway
+    would write them into a running fleet; their wake-up lateness is what is measured."""
+    t = now_ms()
+    pids = set()
+    for n, j in enumerate(_late_js(profiles)):
+        db = dbs[j % len(dbs)]
+        pid = f"anthropic:p{j:05d}"
+        until = t + 3000 + n * 150
+        db.update_stats(
+            pid,
+            lambda s, until=until: {
+                **s,
+                "cooldownUntil": until,
+                "cooldownReason": "rate_limit",
+                "errorCount": 1,
+                "failureCounts": {"rate_limit": 1},
+                "lastFailureAt": now_ms(),
+            },
+        )
+        pids.add(pid)
+    return pids
 
 
 def _cpu_s(pid: int) -> float:
@@ -152,7 +194,15 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
                     ready_at = time.time()
             started = logs.wait("daemon_started", 30)
             ready_s = ready_at - ts(started)
-            time.sleep(10.0)  # the expiring cooldowns come due (4-8 s) and settle
+            threading.Thread(target=_drain, args=(sock,), daemon=True).start()
+            time.sleep(3.0)  # start-up's own work settles
+            late_pids = _expire_soon(dbs, profiles)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(
+                {e["profile"] for e in logs.of("probe_started") if e["profile"] in late_pids}
+            ) < len(late_pids):
+                time.sleep(0.1)
+            time.sleep(2.0)
             cpu0, w0 = _cpu_s(proc.pid), time.monotonic()
             time.sleep(idle_s)
             cpu1, w1 = _cpu_s(proc.pid), time.monotonic()
@@ -163,7 +213,7 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
                 sched[ev["profile"]] = iso_s(ev.get("at"))
             for ev in logs.of("probe_started"):
                 at = sched.get(ev["profile"])
-                if at is not None:
+                if at is not None and ev["profile"] in late_pids:
                     late.append((ts(ev) - at) * 1000)
             reacts = []
             for i in range(5):

@@ -51,6 +51,7 @@ OnResult = Callable[[ProbeResult], Any]
 
 
 _WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
+ANNOUNCE_MAX = 200  # probe_scheduled lines one scan logs at info level (see _announce)
 
 
 def _may_have_window(raw: object) -> bool:
@@ -211,14 +212,35 @@ class Daemon:
         """Rediscover every store and evaluate each one."""
         self._discover()
         items: list[tuple[Key, datetime]] = []
+        announce: list[dict[str, Any]] = []
         for store in list(self.stores.values()):
-            items += await self._evaluate(store, arm=False)
+            items += await self._evaluate(store, arm=False, announce=announce)
         if initial:
             items = spread(items, now=utcnow(), window_s=self.opts.spread_s)
         self.sched.schedule_many(items)
+        self._announce(announce)
+
+    def _announce(self, scheduled: list[dict[str, Any]]) -> None:
+        """One `probe_scheduled` line per key, unless a scan armed more than
+        `ANNOUNCE_MAX` at once (a fleet's start-up: 10,000 lines took seconds to format and
+        flood the journal): then they go at debug level and one `probes_scheduled` line
+        counts them."""
+        if len(scheduled) <= ANNOUNCE_MAX:
+            for fields in scheduled:
+                log.info("probe_scheduled", **fields)
+            return
+        for fields in scheduled:
+            log.debug("probe_scheduled", **fields)
+        first = min((f["at"] for f in scheduled if f.get("at")), default=None)
+        log.info("probes_scheduled", count=len(scheduled), first_at=first)
 
     async def _evaluate(
-        self, store: Store, *, arm: bool = True, finished: Key | None = None
+        self,
+        store: Store,
+        *,
+        arm: bool = True,
+        finished: Key | None = None,
+        announce: list[dict[str, Any]] | None = None,
     ) -> list[tuple[Key, datetime]]:
         """Make the schedule match one store. Returns what it would arm when `arm` is False.
 
@@ -229,7 +251,7 @@ class Daemon:
         the file events of their writes) costs one pass per store while others run, not one
         each (a pass reads and walks the whole store)."""
         if not arm:
-            return await self._evaluate_now(store, arm=False, finished=set())
+            return await self._evaluate_now(store, arm=False, finished=set(), announce=announce)
         waiting = self._eval_waiting.get(store.agent)
         if waiting is not None:  # a pass over this store has not started yet: join it
             if finished is not None:
@@ -249,7 +271,13 @@ class Daemon:
             done.set()
 
     async def _evaluate_now(
-        self, store: Store, *, arm: bool, finished: set[Key], locked: bool = False
+        self,
+        store: Store,
+        *,
+        arm: bool,
+        finished: set[Key],
+        locked: bool = False,
+        announce: list[dict[str, Any]] | None = None,
     ) -> list[tuple[Key, datetime]]:
         async with contextlib.nullcontext() if locked else self._eval_lock:
             self._seen[store.agent] = signature(store)
@@ -275,16 +303,19 @@ class Daemon:
                 self._base[key] = base
                 items.append((key, at))
                 recorded = usage.recorded()
-                log.info(
-                    "probe_scheduled",
-                    agent=key.agent,
-                    profile=key.profile,
-                    provider=profile.provider,
-                    model=key.model,
-                    reason=recorded.reason if recorded else None,
-                    until=iso(base),
-                    at=iso(at),
-                )
+                fields = {
+                    "agent": key.agent,
+                    "profile": key.profile,
+                    "provider": profile.provider,
+                    "model": key.model,
+                    "reason": recorded.reason if recorded else None,
+                    "until": iso(base),
+                    "at": iso(at),
+                }
+                if announce is not None:
+                    announce.append(fields)
+                else:
+                    log.info("probe_scheduled", **fields)
             if arm:
                 self.sched.schedule_many(items)
             return items
