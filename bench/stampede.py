@@ -197,6 +197,134 @@ def run_burst(
         )
 
 
+# --------------------------------------------------------------------------------------------
+# A fleet: three hosts (own OpenClaw state, lock dir, ledger) sharing keys through one Redis.
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    hosts: int
+    keys: int
+    recoveries: int  # profiles cleared, all hosts together
+    paid: int  # billable requests the fake provider saw
+    reused: int  # probe_reused events
+    wall_s: float
+
+
+def _redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A throw-away redis-server on 127.0.0.1 (ephemeral port, no persistence)."""
+    import shutil
+    import socket
+
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise RuntimeError("redis-server is not installed: apt-get install -y redis-server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as c:
+                c.sendall(b"PING\r\n")
+                if c.recv(16).startswith(b"+PONG"):
+                    return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+def run_fleet(hosts: int = 3, keys: int = 20, *, delay: float = 0.05) -> FleetResult:
+    """Every host holds the same `keys` credentials, each in a billing window (a recovery a
+    paid probe must prove) that each host's gateway recorded at a slightly different moment
+    (hosts 1.5 s apart). Target: one billable request per key, every profile cleared."""
+    import os
+    import signal
+
+    from bench.logs import LogReader
+
+    with (
+        tempfile.TemporaryDirectory(prefix="probed-fleet-") as tmp,
+        FakeProvider(delay=delay) as fake,
+    ):
+        root = Path(tmp)
+        redis, port = _redis(root)
+        procs: list[subprocess.Popen[str]] = []
+        readers: list[LogReader] = []
+        try:
+            t = now_ms()
+            for h in range(hosts):
+                home = root / f"host{h}"
+                db = AgentDb(home / "openclaw", "main")
+                prof: dict[str, object] = {}
+                usage: dict[str, object] = {}
+                for k in range(keys):
+                    pid = f"anthropic:k{k:03d}"
+                    prof[pid] = api_key("anthropic", _burst_key(500_000 + k))
+                    usage[pid] = {
+                        "disabledUntil": t + 12_000 + h * 1500 + k * 20,
+                        "disabledReason": "billing",
+                        "errorCount": 1,
+                        "failureCounts": {"billing": 1},
+                        "lastFailureAt": t - 2000 + h * 1500,
+                    }
+                db.create(prof, usage)
+                config = home / "probed.toml"
+                write_config(config, home, fake.base_url, 1.0)
+                with config.open("a", encoding="utf-8") as fh:
+                    fh.write(
+                        f'\n[coordination]\nbackend = "redis"\n'
+                        f'redis_url = "redis://127.0.0.1:{port}/0"\nnamespace = "bench"\n'
+                    )
+                env = {k: v for k, v in os.environ.items() if k not in ("PROBED_CONFIG",)}
+                env.pop("NOTIFY_SOCKET", None)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "probed", "run", "-c", str(config)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    env=env,
+                )
+                procs.append(proc)
+                readers.append(LogReader(proc))
+            start = time.monotonic()
+            deadline = start + 120
+            while time.monotonic() < deadline:
+                cleared = sum(len(r.of("state_cleared")) for r in readers)
+                if cleared >= hosts * keys:
+                    break
+                time.sleep(0.25)
+            wall = time.monotonic() - start
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            for r in readers:
+                r.join()
+            redis.kill()
+            redis.wait()
+        return FleetResult(
+            hosts,
+            keys,
+            sum(len(r.of("state_cleared")) for r in readers),
+            fake.counts().paid,
+            sum(len(r.of("probe_reused")) for r in readers),
+            wall,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m bench.stampede [burst|fleet] ...`: the fleet benchmarks of docs/fleet.md."""
     import argparse
@@ -208,9 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--expiring", type=int, default=1_000)
     b.add_argument("--agents", type=int, default=100)
     b.add_argument("--delay", type=float, default=0.05)
+    f = sub.add_parser("fleet", help="hosts sharing keys through one Redis")
+    f.add_argument("--hosts", type=int, default=3)
+    f.add_argument("--keys", type=int, default=20)
     args = ap.parse_args(argv)
     if args.what == "burst":
         print(run_burst(args.profiles, args.expiring, agents=args.agents, delay=args.delay))
+    else:
+        print(run_fleet(args.hosts, args.keys))
     return 0
 
 
