@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import gc
 import os
 import random
 import signal
@@ -32,6 +33,7 @@ import httpx
 from probed import __version__, policy, repair
 from probed.clock import from_ms, iso, to_ms, utcnow
 from probed.config import Config, load_config
+from probed.coordination import Coordinator
 from probed.durations import humanize
 from probed.errors import ProbedError
 from probed.logs import configure, get_logger
@@ -104,6 +106,7 @@ class Daemon:
         self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
         self._clients: list[httpx.AsyncClient] = []
+        self._coordinators: list[Coordinator] = []  # closed at exit, like the clients
         self._eval_lock = anyio.Lock()
         self._eval_waiting: dict[str, tuple[set[Key], anyio.Event]] = {}  # see _evaluate
         self._owners: dict[Path, Store] = {}  # watched file or agent dir -> its store
@@ -142,6 +145,11 @@ class Daemon:
                     self._seed_floors()
                     await self.scan(initial=True)
                     self.notifier.ready(self.status_text())
+                    # what start-up built (parsed stores, the schedule) lives as long as the
+                    # daemon: out of the collector's sight, a full collection over 100,000
+                    # profiles no longer stalls a wake-up
+                    gc.collect()
+                    gc.freeze()
                     if self.notifier.watchdog_interval:
                         tg.start_soon(self._watchdog, self.notifier.watchdog_interval)
                     tg.start_soon(self._signals, signals)
@@ -160,6 +168,8 @@ class Daemon:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(2):
                     for client in self._clients:
                         await client.aclose()
+                    for coordinator in self._coordinators:
+                        await coordinator.aclose()
         log.info("daemon_stopped")
         return 0
 
@@ -178,6 +188,8 @@ class Daemon:
         client = make_client(config)
         self._clients.append(client)
         self.ctx = make_context(config, client=client, rng=self.rng)
+        if self.ctx.coordinator is not None:
+            self._coordinators.append(self.ctx.coordinator)
         self.sched.set_ledger(self.ctx.ledger)
 
     # ---- scanning --------------------------------------------------------------------------
@@ -564,7 +576,15 @@ class Daemon:
         old = self.config
         changed = [
             name
-            for name in ("daemon", "openclaw", "probe", "backoff", "repair", "providers")
+            for name in (
+                "daemon",
+                "openclaw",
+                "probe",
+                "backoff",
+                "repair",
+                "providers",
+                "coordination",
+            )
             if getattr(old, name) != getattr(new, name)
         ]
         self.config = new

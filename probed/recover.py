@@ -291,6 +291,14 @@ async def probe_profile(
     except StoreBusy as exc:
         # OpenClaw's own store lock, a lost flight, or Redis unavailable for a paid probe:
         # the message names it; nothing was written, and the daemon retries later
+        log.info(
+            "probe_skipped",
+            agent=store.agent,
+            profile=profile_id,
+            provider=provider,
+            model=model,
+            message=str(exc),
+        )
         failure = _local(Reason.UNKNOWN, str(exc), "try again once the lock named is released")
         return replace(base, outcome="skipped", failure=failure)
     if reload_needed and ctx.reload is not None:

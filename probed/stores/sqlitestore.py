@@ -227,9 +227,7 @@ class SqliteStore:
         return doc
 
     def _snapshot(self, store: Mapping[str, Any], state: Mapping[str, Any]) -> Snapshot:
-        return Snapshot(
-            agent=self.agent, era=self.era, profiles=self._profiles(store), state=state
-        )
+        return Snapshot(agent=self.agent, era=self.era, profiles=self._profiles(store), state=state)
 
     def _profiles(self, store: Mapping[str, Any]) -> Mapping[str, Profile]:
         """The parsed profiles, reused while the profiles cell is unchanged: they change at a
