@@ -305,3 +305,18 @@ def test_a_redis_backend_without_the_redis_extra_is_exit_78_naming_it(tmp_path: 
         assert "coordination.backend" in p.stderr
         assert "Traceback" not in p.stderr
         assert PASSWORD not in p.stdout + p.stderr
+
+
+def test_a_shared_secret_keys_the_fingerprint_so_redis_alone_cannot_test_a_guess() -> None:
+    from probed.coordination.fingerprint import SECRET_ENV, Fingerprints
+
+    key = "sk-1234"  # a hand-made, guessable key
+    plain = Fingerprints("team").compute("litellm", key)
+    assert Fingerprints("team").compute("litellm", key) == plain  # hosts agree
+    assert Fingerprints("other").compute("litellm", key) != plain  # namespaces do not
+    a = Fingerprints("team", {SECRET_ENV: "s1"}).compute("litellm", key)
+    b = Fingerprints("team", {SECRET_ENV: "s1"}).compute("litellm", key)
+    c = Fingerprints("team", {SECRET_ENV: "s2"}).compute("litellm", key)
+    assert a == b != c and a != plain
+    for fp in (plain, a):
+        assert key not in fp and len(fp) == 32
