@@ -46,6 +46,9 @@ class ScaleResult:
     status_ms: float | None
     status_json_ms: float | None
     status_error: str | None
+    ready_cpu_s: float | None = None  # the daemon's CPU time when READY=1 came (load-proof)
+    status_cpu_ms: float | None = None  # CPU time of one `probed status` (load-proof)
+    load1: float | None = None  # the machine's 1-minute load average at the end
 
 
 def _key(i: int) -> str:
@@ -140,14 +143,25 @@ def _rss_mb(pid: int) -> float:
 
 
 def _timed(cmd: list[str], runs: int = 3) -> tuple[float | None, str | None]:
-    times = []
+    return _timed_cpu(cmd, runs)[:2]
+
+
+def _timed_cpu(cmd: list[str], runs: int = 3) -> tuple[float | None, str | None, float | None]:
+    """Median wall ms, error, median CPU ms (user + system of the child) over `runs`."""
+    import resource
+
+    times, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         if p.returncode not in (0, 75, 77):
-            return None, (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1][:200]
+            err = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1][:200]
+            return None, err, None
         times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000, None
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    return statistics.median(times) * 1000, None, statistics.median(cpus)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -192,6 +206,7 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
                 msg = sock.recv(4096).decode()
                 if "READY=1" in msg:
                     ready_at = time.time()
+                    ready_cpu = _cpu_s(proc.pid)
             started = logs.wait("daemon_started", 30)
             ready_s = ready_at - ts(started)
             threading.Thread(target=_drain, args=(sock,), daemon=True).start()
@@ -243,7 +258,9 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
                     reacts.append((ts(ev) - t_write) * 1000)
                 except RuntimeError:
                     break
-            status_ms, err = _timed([py, "-m", "probed", "status", "-c", str(config)])
+            status_ms, err, status_cpu = _timed_cpu(
+                [py, "-m", "probed", "status", "-c", str(config)]
+            )
             status_json_ms, err2 = _timed(
                 [py, "-m", "probed", "status", "--json", "-c", str(config)]
             )
@@ -266,6 +283,9 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
         status_ms,
         status_json_ms,
         err or err2,
+        ready_cpu,
+        status_cpu,
+        os.getloadavg()[0],
     )
 
 
