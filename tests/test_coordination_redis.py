@@ -50,6 +50,8 @@ def test_urls_are_shown_without_their_password() -> None:
     assert redact(url) == "redis://probed:***@db.example:6380/2"
     assert PASSWORD not in redact(f"redis://:{PASSWORD}@h:1/0")
     assert redact("redis://h:1/0") == "redis://h:1/0"
+    assert redact(f"redis://h:1/0?password={PASSWORD}&db=2") == "redis://h:1/0?password=***&db=2"
+    assert PASSWORD not in describe(f"redis://h:1/0?password={PASSWORD}")
 
 
 def test_a_dead_holders_flight_expires_and_a_live_one_is_kept_alive(

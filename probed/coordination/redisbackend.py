@@ -37,7 +37,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import redis.asyncio as aioredis
@@ -229,7 +229,8 @@ class RedisCoordinator:
         self.op_timeout = op_timeout
         self._poll = poll
         try:
-            password = urlsplit(url).password
+            parts = urlsplit(url)
+            password = parts.password or dict(parse_qsl(parts.query)).get("password")
         except ValueError:
             password = None
         self.health = Health(self.where, password)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 
 def describe(url: str) -> str:
@@ -18,14 +18,21 @@ def describe(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced (for `probed config check`)."""
+    """The URL with its password replaced (for `probed config check`): in the user part, and
+    in a `?password=` query parameter, which redis-py also reads."""
     try:
         parts = urlsplit(url)
         password = parts.password
     except ValueError:
         return "<unparsable URL>"
-    if not password:
-        return url
-    user = parts.username or ""
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{user}:***@{netloc}").geturl()
+    if password:
+        user = parts.username or ""
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{user}:***@{netloc}")
+    if parts.query:
+        query = [
+            (k, "***" if k.lower() == "password" else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urlencode(query, safe="*"))
+    return parts.geturl()
