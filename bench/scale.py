@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,9 @@ class ScaleResult:
     status_ms: float | None
     status_json_ms: float | None
     status_error: str | None
+    ready_cpu_s: float | None = None  # the daemon's CPU time when READY=1 came (load-proof)
+    status_cpu_ms: float | None = None  # CPU time of one `probed status` (load-proof)
+    load1: float | None = None  # the machine's 1-minute load average at the end
 
 
 def _key(i: int) -> str:
@@ -52,12 +56,13 @@ def _key(i: int) -> str:
 
 
 def build(root: Path, profiles: int, agents: int) -> list[AgentDb]:
-    """Agents of ~equal size; one profile in ten in a long cooldown, the rest usable; the first
-    LATE_N (spread over agents) expire 4-8 s from now."""
+    """Agents of ~equal size; one profile in ten in a long cooldown, the rest usable. The
+    first LATE_N profiles of that tenth (spread over agents) are usable here: `run_scale`
+    gives them cooldowns once the daemon is READY (see `_expire_soon`)."""
     agents = min(agents, profiles)
     dbs = []
     t = now_ms()
-    late = 0
+    held_back = set(_late_js(profiles))
     for a in range(agents):
         db = AgentDb(root / "openclaw", f"agent{a:03d}")
         prof: dict[str, Any] = {}
@@ -65,10 +70,10 @@ def build(root: Path, profiles: int, agents: int) -> list[AgentDb]:
         for j in range(a, profiles, agents):
             pid = f"anthropic:p{j:05d}"
             prof[pid] = api_key("anthropic", _key(j))
-            if j % 10 == 0 and late < LATE_N:
-                until = t + 4000 + late * 200
-                late += 1
-            elif j % 10 == 0:
+            if j in held_back:
+                usage[pid] = {"lastUsed": t - 60_000}
+                continue
+            if j % 10 == 0:
                 until = t + 6 * 3_600_000
             else:
                 usage[pid] = {"lastUsed": t - 60_000}
@@ -85,6 +90,46 @@ def build(root: Path, profiles: int, agents: int) -> list[AgentDb]:
     return dbs
 
 
+def _late_js(profiles: int) -> list[int]:
+    """The LATE_N profiles (numbers) held back for `_expire_soon`: spread over the fleet."""
+    return sorted({(n * profiles // LATE_N) // 10 * 10 for n in range(LATE_N)})
+
+
+def _drain(sock: socket.socket) -> None:
+    """Read every later notification (STATUS=, WATCHDOG=1) as systemd would: an unread
+    datagram socket fills after 10 messages and then blocks the daemon's sd_notify call."""
+    sock.settimeout(None)
+    try:
+        while sock.recv(4096):
+            pass
+    except OSError:
+        return
+
+
+def _expire_soon(dbs: list[AgentDb], profiles: int) -> set[str]:
+    """Give the LATE_N held-back profiles cooldowns ending 3-6 s from now, as a gateway
+    would write them into a running fleet; their wake-up lateness is what is measured."""
+    t = now_ms()
+    pids = set()
+    for n, j in enumerate(_late_js(profiles)):
+        db = dbs[j % len(dbs)]
+        pid = f"anthropic:p{j:05d}"
+        until = t + 3000 + n * 150
+        db.update_stats(
+            pid,
+            lambda s, until=until: {
+                **s,
+                "cooldownUntil": until,
+                "cooldownReason": "rate_limit",
+                "errorCount": 1,
+                "failureCounts": {"rate_limit": 1},
+                "lastFailureAt": now_ms(),
+            },
+        )
+        pids.add(pid)
+    return pids
+
+
 def _cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -98,14 +143,25 @@ def _rss_mb(pid: int) -> float:
 
 
 def _timed(cmd: list[str], runs: int = 3) -> tuple[float | None, str | None]:
-    times = []
+    return _timed_cpu(cmd, runs)[:2]
+
+
+def _timed_cpu(cmd: list[str], runs: int = 3) -> tuple[float | None, str | None, float | None]:
+    """Median wall ms, error, median CPU ms (user + system of the child) over `runs`."""
+    import resource
+
+    times, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         if p.returncode not in (0, 75, 77):
-            return None, (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1][:200]
+            err = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1][:200]
+            return None, err, None
         times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000, None
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    return statistics.median(times) * 1000, None, statistics.median(cpus)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -150,9 +206,18 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
                 msg = sock.recv(4096).decode()
                 if "READY=1" in msg:
                     ready_at = time.time()
+                    ready_cpu = _cpu_s(proc.pid)
             started = logs.wait("daemon_started", 30)
             ready_s = ready_at - ts(started)
-            time.sleep(10.0)  # the expiring cooldowns come due (4-8 s) and settle
+            threading.Thread(target=_drain, args=(sock,), daemon=True).start()
+            time.sleep(3.0)  # start-up's own work settles
+            late_pids = _expire_soon(dbs, profiles)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(
+                {e["profile"] for e in logs.of("probe_started") if e["profile"] in late_pids}
+            ) < len(late_pids):
+                time.sleep(0.1)
+            time.sleep(2.0)
             cpu0, w0 = _cpu_s(proc.pid), time.monotonic()
             time.sleep(idle_s)
             cpu1, w1 = _cpu_s(proc.pid), time.monotonic()
@@ -163,7 +228,7 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
                 sched[ev["profile"]] = iso_s(ev.get("at"))
             for ev in logs.of("probe_started"):
                 at = sched.get(ev["profile"])
-                if at is not None:
+                if at is not None and ev["profile"] in late_pids:
                     late.append((ts(ev) - at) * 1000)
             reacts = []
             for i in range(5):
@@ -193,7 +258,9 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
                     reacts.append((ts(ev) - t_write) * 1000)
                 except RuntimeError:
                     break
-            status_ms, err = _timed([py, "-m", "probed", "status", "-c", str(config)])
+            status_ms, err, status_cpu = _timed_cpu(
+                [py, "-m", "probed", "status", "-c", str(config)]
+            )
             status_json_ms, err2 = _timed(
                 [py, "-m", "probed", "status", "--json", "-c", str(config)]
             )
@@ -216,6 +283,9 @@ def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
         status_ms,
         status_json_ms,
         err or err2,
+        ready_cpu,
+        status_cpu,
+        os.getloadavg()[0],
     )
 
 
@@ -230,3 +300,20 @@ def _profiles_of(db: AgentDb) -> dict[str, Any]:
     finally:
         conn.close()
     return dict(json.loads(row[0]).get("profiles") or {})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.scale [--profiles N] [--agents A] [--idle S]`: one size, printed."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m bench.scale", description=main.__doc__)
+    ap.add_argument("--profiles", type=int, default=100_000)
+    ap.add_argument("--agents", type=int, default=100)
+    ap.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measured")
+    args = ap.parse_args(argv)
+    print(run_scale(args.profiles, args.agents, idle_s=args.idle), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -107,6 +107,21 @@ class RepairConfig:
     clamp_stale: bool = True
 
 
+Backend = Literal["local", "redis"]
+BACKENDS: tuple[Backend, ...] = ("local", "redis")
+REDIS_ENV = "PROBED_REDIS_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinationConfig:
+    """`[coordination]`: the URL may hold a password, so it is left out of the repr; show it
+    with `probed.coordination.redisbackend.redact`."""
+
+    backend: Backend = "local"
+    redis_url: str = field(default="", repr=False)  # resolved: "" only with backend local
+    namespace: str = "probed"
+
+
 # Probe spacing per reason. Short windows for what passes by itself, longer for what needs a
 # person; quota's 30 m -> 6 h applies only when the provider gave no reset time.
 DEFAULT_BACKOFF: Mapping[Reason, Backoff] = MappingProxyType(
@@ -136,6 +151,7 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     providers: Mapping[str, ProviderConfig] = field(default_factory=lambda: MappingProxyType({}))
+    coordination: CoordinationConfig = field(default_factory=CoordinationConfig)
     source: Path | None = None  # the file this came from; None = built-in defaults
 
     def backoff_for(self, reason: Reason) -> Backoff:
@@ -466,6 +482,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
             models=models,
         )
     pr.finish()
+    coordination = _coordination(top.table_at("coordination"), env)
     top.finish()
 
     return Config(
@@ -477,8 +494,32 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         notify=notify,
         metrics=metrics,
         providers=MappingProxyType(providers),
+        coordination=coordination,
         source=path,
     )
+
+
+def _coordination(c: _Reader, env: Mapping[str, str]) -> CoordinationConfig:
+    backend = c.choice("backend", "local", BACKENDS)
+    url = c.string("redis_url", "") or env.get(REDIS_ENV, "")
+    namespace = c.string("namespace", "probed")
+    if not namespace or any(ch.isspace() for ch in namespace):
+        raise c.fail("namespace", "must be a non-empty word without spaces")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        # never echo the value: it may carry a password
+        raise c.fail("redis_url", "must be a redis://, rediss:// or unix:// URL")
+    if backend == "redis":
+        if not url:
+            raise c.fail("redis_url", f'is needed with backend = "redis" (or set ${REDIS_ENV})')
+        try:
+            import redis.asyncio  # noqa: F401, PLC0415 - the optional extra
+        except ImportError:
+            raise c.fail(
+                "backend",
+                '"redis" needs the redis extra: pip install "openclaw-probed[redis]"',
+            ) from None
+    c.finish()
+    return CoordinationConfig(backend, url, namespace)  # type: ignore[arg-type]
 
 
 def _percent(reader: _Reader, key: str, text: str) -> float:
@@ -561,6 +602,11 @@ def to_toml_dict(config: Config) -> dict[str, Any]:
             for reason, b in config.backoff.items()
         },
         "repair": {"clamp_stale": config.repair.clamp_stale},
+        "coordination": {
+            "backend": config.coordination.backend,
+            "redis_url": _redacted_url(config.coordination.redis_url),
+            "namespace": config.coordination.namespace,
+        },
     }
     # URLs are shown by scheme only: an Apprise URL may hold a password or a token
     out["notify"] = {
@@ -586,3 +632,9 @@ def to_toml_dict(config: Config) -> dict[str, Any]:
     if providers:
         out["providers"] = providers
     return out
+
+
+def _redacted_url(url: str) -> str:
+    from probed.coordination.urls import redact  # noqa: PLC0415 - a cycle at import time
+
+    return redact(url)

@@ -14,11 +14,13 @@ ledger's `next_probe_at`, which holds the jittered time and would otherwise drif
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
+import gc
 import os
 import random
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ import httpx
 from probed import __version__, heartbeat, metrics, policy, repair
 from probed.clock import from_ms, iso, to_ms, utcnow
 from probed.config import Config, load_config
+from probed.coordination import Coordinator
 from probed.durations import humanize
 from probed.errors import ProbedError
 from probed.logs import configure, get_logger
@@ -49,6 +52,16 @@ log = get_logger()
 
 OnResult = Callable[[ProbeResult], Any]
 TEXTFILE_S = 15.0  # the textfile is rewritten this often, and within a second of a probe
+
+
+_WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
+ANNOUNCE_MAX = 200  # probe_scheduled lines one scan logs at info level (see _announce)
+
+
+def _may_have_window(raw: object) -> bool:
+    """False when a usageStats entry cannot hold a recorded window (`Usage.recorded()` is
+    None without one of these keys): lets a pass skip parsing the usable majority."""
+    return isinstance(raw, Mapping) and any(k in raw for k in _WINDOW_KEYS)
 
 
 def signature(store: Store) -> Signature:
@@ -108,7 +121,10 @@ class Daemon:
         self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
         self._clients: list[httpx.AsyncClient] = []
+        self._coordinators: list[Coordinator] = []  # closed at exit, like the clients
         self._eval_lock = anyio.Lock()
+        self._eval_waiting: dict[str, tuple[set[Key], anyio.Event]] = {}  # see _evaluate
+        self._owners: dict[Path, Store] = {}  # watched file or agent dir -> its store
         self._tasks: anyio.abc.TaskGroup | None = None  # for work that outlives one pass
         self._clamping: set[str] = set()  # agents whose clamp is waiting for the store's lock
         self._reload_wanted = anyio.Event()
@@ -121,6 +137,7 @@ class Daemon:
             on_clock_step=lambda _step: self._rescan_wanted.set(),
         )
         self.ctx: ProbeContext | None = None
+        self._status_cache: tuple[int, int, str | None, tuple[datetime, Key] | None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -147,6 +164,11 @@ class Daemon:
                     if "" not in self._unreadable:  # the agents found are all there are
                         await self.notifications.forget_agents_except(set(self.stores))
                     self.notifier.ready(self.status_text())
+                    # what start-up built (parsed stores, the schedule) lives as long as the
+                    # daemon: out of the collector's sight, a full collection over 100,000
+                    # profiles no longer stalls a wake-up
+                    gc.collect()
+                    gc.freeze()
                     if self.notifier.watchdog_interval:
                         tg.start_soon(self._watchdog, self.notifier.watchdog_interval)
                     tg.start_soon(self._signals, signals)
@@ -169,6 +191,8 @@ class Daemon:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(2):
                     for client in self._clients:
                         await client.aclose()
+                    for coordinator in self._coordinators:
+                        await coordinator.aclose()
         log.info("daemon_stopped")
         return 0
 
@@ -187,6 +211,8 @@ class Daemon:
         client = make_client(config)
         self._clients.append(client)
         self.ctx = make_context(config, client=client, rng=self.rng)
+        if self.ctx.coordinator is not None:
+            self._coordinators.append(self.ctx.coordinator)
         self.sched.set_ledger(self.ctx.ledger)
 
     # ---- scanning --------------------------------------------------------------------------
@@ -206,6 +232,14 @@ class Daemon:
             for key in [k for k in self.sched.scheduled() if k.agent == gone]:
                 self._cancel(key, why="agent_removed")
         self.stores = stores
+        self._owners = {}
+        for store in stores.values():
+            self._owners[store.agent_dir] = store
+            try:
+                for path in store.watch_paths():
+                    self._owners.setdefault(path, store)
+            except ProbedError:
+                continue
         self._seen = {k: v for k, v in self._seen.items() if k in stores}
         self._credentials = {k: v for k, v in self._credentials.items() if k[0] in stores}
 
@@ -213,20 +247,74 @@ class Daemon:
         """Rediscover every store and evaluate each one."""
         self._discover()
         items: list[tuple[Key, datetime]] = []
+        announce: list[dict[str, Any]] = []
         for store in list(self.stores.values()):
-            items += await self._evaluate(store, arm=False)
+            items += await self._evaluate(store, arm=False, announce=announce)
         if initial:
             items = spread(items, now=utcnow(), window_s=self.opts.spread_s)
         self.sched.schedule_many(items)
+        self._announce(announce)
+
+    def _announce(self, scheduled: list[dict[str, Any]]) -> None:
+        """One `probe_scheduled` line per key, unless a scan armed more than
+        `ANNOUNCE_MAX` at once (a fleet's start-up: 10,000 lines took seconds to format and
+        flood the journal): then they go at debug level and one `probes_scheduled` line
+        counts them."""
+        if len(scheduled) <= ANNOUNCE_MAX:
+            for fields in scheduled:
+                log.info("probe_scheduled", **fields)
+            return
+        for fields in scheduled:
+            log.debug("probe_scheduled", **fields)
+        first = min((f["at"] for f in scheduled if f.get("at")), default=None)
+        log.info("probes_scheduled", count=len(scheduled), first_at=first)
 
     async def _evaluate(
-        self, store: Store, *, arm: bool = True, finished: Key | None = None
+        self,
+        store: Store,
+        *,
+        arm: bool = True,
+        finished: Key | None = None,
+        announce: list[dict[str, Any]] | None = None,
     ) -> list[tuple[Key, datetime]]:
         """Make the schedule match one store. Returns what it would arm when `arm` is False.
 
         A key whose probe is running is left alone: its own run re-evaluates the store when it
-        ends (passing itself as `finished`), and only then is its next deadline known."""
-        async with self._eval_lock:
+        ends (passing itself as `finished`), and only then is its next deadline known.
+
+        Passes that wait for the same store coalesce: a burst of a thousand probe results (and
+        the file events of their writes) costs one pass per store while others run, not one
+        each (a pass reads and walks the whole store)."""
+        if not arm:
+            return await self._evaluate_now(store, arm=False, finished=set(), announce=announce)
+        waiting = self._eval_waiting.get(store.agent)
+        if waiting is not None:  # a pass over this store has not started yet: join it
+            if finished is not None:
+                waiting[0].add(finished)
+            await waiting[1].wait()
+            return []
+        keys: set[Key] = {finished} if finished is not None else set()
+        done = anyio.Event()
+        self._eval_waiting[store.agent] = (keys, done)
+        try:
+            async with self._eval_lock:
+                self._eval_waiting.pop(store.agent, None)
+                return await self._evaluate_now(store, arm=True, finished=keys, locked=True)
+        finally:
+            if self._eval_waiting.get(store.agent, (None, None))[1] is done:
+                self._eval_waiting.pop(store.agent, None)
+            done.set()
+
+    async def _evaluate_now(
+        self,
+        store: Store,
+        *,
+        arm: bool,
+        finished: set[Key],
+        locked: bool = False,
+        announce: list[dict[str, Any]] | None = None,
+    ) -> list[tuple[Key, datetime]]:
+        async with contextlib.nullcontext() if locked else self._eval_lock:
             self._seen[store.agent] = signature(store)
             try:
                 snap = await anyio.to_thread.run_sync(store.read)
@@ -242,7 +330,7 @@ class Daemon:
                     self._cancel(key, why="usable")
             items: list[tuple[Key, datetime]] = []
             for key, (base, window_s, profile, usage) in wanted.items():
-                if key != finished and self.sched.is_running(key):
+                if key not in finished and self.sched.is_running(key):
                     continue
                 if self.sched.is_scheduled(key) and self._base.get(key) == base:
                     continue
@@ -250,16 +338,19 @@ class Daemon:
                 self._base[key] = base
                 items.append((key, at))
                 recorded = usage.recorded()
-                log.info(
-                    "probe_scheduled",
-                    agent=key.agent,
-                    profile=key.profile,
-                    provider=profile.provider,
-                    model=key.model,
-                    reason=recorded.reason if recorded else None,
-                    until=iso(base),
-                    at=iso(at),
-                )
+                fields = {
+                    "agent": key.agent,
+                    "profile": key.profile,
+                    "provider": profile.provider,
+                    "model": key.model,
+                    "reason": recorded.reason if recorded else None,
+                    "until": iso(base),
+                    "at": iso(at),
+                }
+                if announce is not None:
+                    announce.append(fields)
+                else:
+                    log.info("probe_scheduled", **fields)
             if arm:
                 self.sched.schedule_many(items)
             if self.notifications.enabled:
@@ -273,11 +364,15 @@ class Daemon:
         """Every profile with a recorded window (active, or expired but not yet cleared), and
         when to probe it: see `_probe_time`."""
         out: dict[Key, tuple[datetime, float, Profile, Usage]] = {}
+        stats = snap.state.get("usageStats")
+        stats = stats if isinstance(stats, Mapping) else {}
         for pid, profile in snap.profiles.items():
             if profile.provider in BYPASS_PROVIDERS:
                 continue
             before = self._credentials.get((snap.agent, pid))
             self._credentials[(snap.agent, pid)] = profile.credential
+            if not _may_have_window(stats.get(pid)):
+                continue  # most profiles of a big store: no need to parse their usage
             usage = snap.usage(pid)
             recorded = usage.recorded()
             if recorded is None or recorded.until_ms is None:
@@ -345,6 +440,11 @@ class Daemon:
         if not self.config.repair.clamp_stale or self._tasks is None:
             return
         cap = self.config.backoff_for(Reason.BILLING).cap
+        stats = snap.state.get("usageStats")
+        if not isinstance(stats, Mapping) or not any(
+            isinstance(v, Mapping) and "disabledUntil" in v for v in stats.values()
+        ):
+            return  # nothing disabled, nothing to clamp (needs_clamp copies the whole state)
         if store.agent in self._clamping or not repair.needs_clamp(snap.state, cap_s=cap):
             return
         self._clamping.add(store.agent)
@@ -413,6 +513,7 @@ class Daemon:
         # Due: the window has ended or probed's own schedule says so. The profile may already
         # look usable to OpenClaw (an expired window), so the probe is forced; it is what
         # clears the leftovers, or finds the failure before user traffic does.
+        del snap, profile, usage, recorded  # a burst of waiting keys holds no store copies
         try:
             result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
@@ -455,6 +556,16 @@ class Daemon:
                 await self._evaluate(store)
 
     def _owner(self, path: Path) -> Store | None:
+        """The store a changed file belongs to: a lookup (100,000 profiles make thousands of
+        file events in a burst), then the full walk for what the lookup cannot tell."""
+        hit = self._owners.get(path) or self._owners.get(path.parent)
+        if hit is None:
+            for suffix in ("-wal", "-shm", "-journal"):
+                if path.name.endswith(suffix):
+                    hit = self._owners.get(path.with_name(path.name.removesuffix(suffix)))
+                    break
+        if hit is not None and self.stores.get(hit.agent) is hit:
+            return hit
         for store in self.stores.values():
             try:
                 watched = {p for p in store.watch_paths()}
@@ -494,7 +605,15 @@ class Daemon:
         old = self.config
         changed = [
             name
-            for name in ("daemon", "openclaw", "probe", "backoff", "repair", "providers")
+            for name in (
+                "daemon",
+                "openclaw",
+                "probe",
+                "backoff",
+                "repair",
+                "providers",
+                "coordination",
+            )
             if getattr(old, name) != getattr(new, name)
         ]
         changed += [n for n in ("notify", "metrics") if getattr(old, n) != getattr(new, n)]
@@ -597,18 +716,26 @@ class Daemon:
                 last = text
 
     def status_text(self) -> str:
-        """`3 profiles unusable; next probe anthropic:default in 4m12s` (ASCII, one line)."""
-        upcoming = self.sched.upcoming()
-        running = self.sched.running()
-        n = len(
-            {(k.agent, k.profile) for _, k in upcoming} | {(k.agent, k.profile) for k in running}
-        )
+        """`3 profiles unusable; next probe anthropic:default in 4m12s` (ASCII, one line).
+
+        Asked every second: the count and the next deadline are recomputed only when the
+        schedule changed (`ProbeScheduler.version`), and without sorting every deadline, so an
+        idle daemon with 100,000 profiles does next to nothing here."""
+        version = self.sched.version
+        if self._status_cache is None or self._status_cache[0] != version:
+            earliest = self.sched.earliest()
+            running = self.sched.running()
+            first = min(running).profile if running else None
+            self._status_cache = (version, self.sched.unusable_profiles(), first, earliest)
+        _, n, probing, earliest = self._status_cache
         if n == 0:
             stores = len(self.stores)
             return f"all profiles usable; watching {stores} agent store{'s' * (stores != 1)}"
         head = f"{n} profile{'s' * (n != 1)} unusable"
-        if running:
-            return f"{head}; probing {sorted(running)[0].profile}"
-        at, key = upcoming[0]
+        if probing is not None:
+            return f"{head}; probing {probing}"
+        if earliest is None:
+            return head
+        at, key = earliest
         wait = max(0.0, (at - datetime.now(UTC)).total_seconds())
         return f"{head}; next probe {key.profile} in {humanize(wait)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,47 +56,97 @@ class Ledger:
     def __init__(self, state_dir: Path, *, busy_timeout: float = 10.0) -> None:
         self.path = state_dir / "probed.sqlite"
         self._busy_timeout = busy_timeout
+        # One connection, kept while the file is the one it opened (same device and inode):
+        # opening, setting up and closing a WAL database per call (the close checkpoints it)
+        # cost ~10 ms, which a burst of a thousand probes paid on the event loop.
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._ident: tuple[int, int] | None = None
+        self._ready = False  # WAL and schema set up on this connection
 
     def _open(self) -> sqlite3.Connection:
         try:
-            return sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+            return sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,  # used under self._lock, from threads too
+            )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: probed's state cannot be opened ({exc})") from None
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def _kept(self) -> sqlite3.Connection | None:
+        """The kept connection if the file is still the one it opened, else None (closed)."""
+        if self._conn is not None and self._identity() == self._ident:
+            return self._conn
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn, self._ident, self._ready = None, None, False
+        return None
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection | None]:
         """A connection, or None when nothing was ever written (reads never create the file)."""
-        if not self.path.exists():
-            yield None
-            return
-        conn = self._open()
-        try:
-            yield conn
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: probed's state is unavailable ({exc})") from None
-        finally:
-            conn.close()
+        with self._lock:
+            conn = self._kept()
+            if conn is None:
+                if not self.path.exists():
+                    yield None
+                    return
+                conn = self._conn = self._open()
+                self._ident = self._identity()
+            try:
+                yield conn
+            except sqlite3.OperationalError as exc:
+                self._kept_drop()
+                raise StoreError(f"{self.path}: probed's state is unavailable ({exc})") from None
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(
-                f"{self.path.parent}: cannot create probed's state directory ([daemon] "
-                f"state_dir): {exc.strerror or exc}"
-            ) from None
-        conn = self._open()
-        try:
-            with contextlib.suppress(OSError):
-                self.path.chmod(0o600)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            yield conn
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: probed's state is unavailable ({exc})") from None
-        finally:
-            conn.close()
+        with self._lock:
+            conn = self._kept()
+            if conn is None or not self._ready:
+                try:
+                    self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"{self.path.parent}: cannot create probed's state directory ([daemon] "
+                        f"state_dir): {exc.strerror or exc}"
+                    ) from None
+                if conn is None:
+                    conn = self._conn = self._open()
+            try:
+                if not self._ready:
+                    with contextlib.suppress(OSError):
+                        self.path.chmod(0o600)
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints
+                    conn.executescript(_SCHEMA)
+                    self._ident = self._identity()
+                    self._ready = True
+                yield conn
+            except sqlite3.OperationalError as exc:
+                self._kept_drop()
+                raise StoreError(f"{self.path}: probed's state is unavailable ({exc})") from None
+            finally:
+                if self._conn is not None and self._conn.in_transaction:  # an error mid-way
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.rollback()
+
+    def _kept_drop(self) -> None:
+        """After an error the connection may be mid-transaction: start afresh next time."""
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn, self._ident, self._ready = None, None, False
 
     # ---- probes ----------------------------------------------------------------------------
 

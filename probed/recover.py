@@ -18,7 +18,11 @@ ledger (one row per model) and `probed gate PROVIDER/MODEL`. See docs/probes.md.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -32,13 +36,19 @@ import httpx
 from probed import policy, repair
 from probed.clock import from_ms, iso, parse_iso, to_ms
 from probed.config import Config
+from probed.coordination import Batcher, Coalesced, Coordinator, Flight, make_coordinator
 from probed.errors import ConfigError, NotFound, ProbedError, StoreBusy
 from probed.failure import Failure
 from probed.ledger import Ledger
 from probed.logs import get_logger
 from probed.model import View
 from probed.openclawjson import load_openclaw_json
-from probed.probes.credentials import CredentialProblem, file_secret_providers, resolve_secret
+from probed.probes.credentials import (
+    CredentialProblem,
+    Secret,
+    file_secret_providers,
+    resolve_secret,
+)
 from probed.probes.endpoints import OpenClawProvider, canonical, openclaw_providers
 from probed.probes.endpoints import resolve as resolve_endpoint
 from probed.probes.gatewaymodel import gateway_model
@@ -46,8 +56,7 @@ from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
 from probed.reasons import Reason, from_openclaw, refine
 from probed.reload import run_reload_command
-from probed.singleflight import Flight, SingleFlight
-from probed.stores.base import Store
+from probed.stores.base import Mutator, Snapshot, Store, T
 
 log = get_logger()
 
@@ -62,15 +71,31 @@ class ProbeContext:
     now: Callable[[], datetime]  # aware UTC
     rng: random.Random
     limiter: anyio.CapacityLimiter  # [probe] concurrency, all providers together
-    flights: SingleFlight | None = None  # default: one over config.daemon.lock_dir
+    coordinator: Coordinator | None = None  # default: the one [coordination] names
     env: Mapping[str, str] | None = None  # where env SecretRefs are read; default os.environ
     openclaw: Mapping[str, OpenClawProvider] | None = None  # default: read openclaw.json once
     secret_files: Mapping[str, tuple[Path, str]] | None = None
     openclaw_doc: Mapping[str, Any] | None = None  # openclaw.json (the agents' models)
+    batches: Batcher | None = None  # the batched flights of this context (see coordination)
+    reload: Coalesced | None = None  # `openclaw secrets reload`, once per batch of repairs
 
     def __post_init__(self) -> None:
-        if self.flights is None:
-            object.__setattr__(self, "flights", SingleFlight(self.config.daemon.lock_dir))
+        if self.coordinator is None:
+            object.__setattr__(
+                self, "coordinator", make_coordinator(self.config, self.ledger, env=self.env)
+            )
+        if self.batches is None:
+            batcher = Batcher(
+                _coordinator(self), workers=self.config.probe.concurrency, limiter=self.limiter
+            )
+            object.__setattr__(self, "batches", batcher)
+        if self.reload is None:
+            command = self.config.openclaw.reload_command
+
+            async def reload() -> None:
+                await anyio.to_thread.run_sync(run_reload_command, command)
+
+            object.__setattr__(self, "reload", Coalesced(reload))
         if self.openclaw is None or self.secret_files is None or self.openclaw_doc is None:
             doc = load_openclaw_json(self.config.openclaw.state_dir)
             if self.openclaw_doc is None:
@@ -153,8 +178,8 @@ async def probe_target(
     force: bool = False,
     agent: str | None = None,
 ) -> list[ProbeResult]:
-    """Probe every profile `target` names: a profile id, or a provider id (each of its profiles).
-    Several-model probes are returned flat, one result per model.
+    """Probe every profile `target` names: a profile id, or a provider id (each of its profiles),
+    in the order found. Several-model probes are returned flat, one result per model.
 
     The whole call asks one question as of when it began: a result another caller obtained for
     any of these profiles after that instant answers it, however long the earlier profiles kept
@@ -181,10 +206,28 @@ async def probe_target(
             raise errors[0]
         where = f" in agent {agent}" if agent else ""
         raise NotFound(f"no OpenClaw auth profile matches {target!r}{where}")
+    # All at once: they meet in the provider's batched flight, which probes each credential
+    # once and distinct credentials concurrently (bounded by [probe] concurrency).
+    done: list[ProbeResult | None] = [None] * len(matches)
+    failed: list[ProbedError] = []
+
+    async def one(i: int, store: Store, pid: str) -> None:
+        try:
+            done[i] = await probe_profile(
+                ctx, store, pid, model=model, force=force, started=started
+            )
+        except ProbedError as exc:
+            failed.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for i, (store, pid) in enumerate(matches):
+            tg.start_soon(one, i, store, pid)
+    if failed:
+        raise failed[0]
     results: list[ProbeResult] = []
-    for store, pid in matches:
-        result = await probe_profile(ctx, store, pid, model=model, force=force, started=started)
-        results.extend(result.per_model or (result,))
+    for result in done:
+        if result is not None:
+            results.extend(result.per_model or (result,))
     return results
 
 
@@ -197,69 +240,208 @@ async def probe_profile(
     force: bool = False,
     started: float | None = None,
 ) -> ProbeResult:
-    """Probe one profile under its provider's lock; `started` (epoch seconds, default now) is
-    when the caller's question was asked: a shared result obtained after it is reused."""
+    """Probe one profile in its provider's flight; `started` (epoch seconds, default now) is
+    when the caller's question was asked: a result shared after it is reused.
+
+    The flight entry (see probed/coordination/batch.py): the work goes to the provider's batch
+    under the credential's result key, so one holder probes every profile that came due, each
+    credential once, distinct credentials concurrently. A profile that shares its credential
+    with one just probed (another agent, another host) takes that result into its own store
+    instead of probing again. A success obtained after the profile's own last failure answers
+    the question as well (a three-host fleet sharing a key pays one request per recovery)."""
     started = time.time() if started is None else started
     snap = await anyio.to_thread.run_sync(store.read)
     profile = snap.profiles.get(profile_id)
     if profile is None:
         raise NotFound(f"agent {store.agent} has no auth profile {profile_id!r}")
     provider = canonical(profile.provider)
-    view = snap.usage(profile_id).view(profile.provider, to_ms(ctx.now()), for_model=model)
+    usage = snap.usage(profile_id)
+    view = usage.view(profile.provider, to_ms(ctx.now()), for_model=model)
     base = ProbeResult(
         store.agent, profile_id, provider, model, "usable", None, False, False, None, None
     )
     if view.usable and not force:
         return base
-    key = f"{store.agent}/{profile_id}/{model or ''}"
-    flights = ctx.flights or SingleFlight(ctx.config.daemon.lock_dir)
-    lock_timeout = max(60.0, ctx.config.probe.timeout * 6)
-    reload_needed = False
+    secret = resolve_secret(
+        profile, now_ms=to_ms(ctx.now()), env=ctx.env, file_providers=ctx.secret_files
+    )
+    origin = _origin(store, profile_id)
+    if isinstance(secret, Secret):
+        key = await _coordinator(ctx).result_key(provider, secret.value, model)
+    else:  # no credential to share results by: this profile's own results only
+        key = f"origin:{origin}/{model or ''}"
+    last_failure = usage.last_failure_at
+    success_after = min(started, last_failure / 1000) if last_failure else started
+    del snap, profile, usage, secret  # a thousand waiting callers keep nothing big alive
+
+    async def work(flight: Flight) -> tuple[ProbeResult, bool]:
+        return await _in_flight(
+            ctx,
+            flight,
+            store,
+            profile_id,
+            model=model,
+            force=force,
+            key=key,
+            origin=origin,
+            after=started,
+            success_after=success_after,
+            base=base,
+        )
+
     try:
-        async with flights.hold(provider, timeout=lock_timeout, started=started) as flight:
-            shared = flight.fresh(key)
-            if shared is not None:
-                result = _from_record(shared)
-                log.info(
-                    "probe_reused",
-                    agent=store.agent,
-                    profile=profile_id,
-                    provider=provider,
-                    model=model,
-                    outcome=result.outcome,
-                )
-                return result
-            snap = await anyio.to_thread.run_sync(store.read)
-            profile = snap.profiles.get(profile_id)
-            if profile is None:
-                raise NotFound(f"agent {store.agent} has no auth profile {profile_id!r}")
-            usage = snap.usage(profile_id)
-            view = usage.view(profile.provider, to_ms(ctx.now()), for_model=model)
-            if view.usable and not force:
-                return base
-            async with ctx.limiter:
-                latest = usage.recorded()
-                recorded_reason = view.reason if not view.usable else None
-                if recorded_reason is None and latest is not None:
-                    recorded_reason = latest.reason
-                result, reload_needed = await _probe_locked(
-                    ctx,
-                    store,
-                    profile_id,
-                    model=model,
-                    view=view,
-                    recorded_reason=recorded_reason,
-                    recorded_until=_dt(latest.until_ms) if latest is not None else None,
-                    cooldown_model=usage.cooldown_model or usage.blocked_model,
-                )
-            _record(flight, key, result)
+        assert ctx.batches is not None  # noqa: S101 - set in __post_init__
+        result, reload_needed = await ctx.batches.submit(provider, key, work)
     except StoreBusy as exc:
-        # the provider's single-flight lock or OpenClaw's own store lock: the message names it
+        # OpenClaw's own store lock, a lost flight, or Redis unavailable for a paid probe:
+        # the message names it; nothing was written, and the daemon retries later
+        log.info(
+            "probe_skipped",
+            agent=store.agent,
+            profile=profile_id,
+            provider=provider,
+            model=model,
+            message=str(exc),
+        )
         failure = _local(Reason.UNKNOWN, str(exc), "try again once the lock named is released")
         return replace(base, outcome="skipped", failure=failure)
-    if reload_needed:
-        await anyio.to_thread.run_sync(run_reload_command, ctx.config.openclaw.reload_command)
+    if reload_needed and ctx.reload is not None:
+        await ctx.reload()
     return result
+
+
+async def _in_flight(
+    ctx: ProbeContext,
+    flight: Flight,
+    store: Store,
+    profile_id: str,
+    *,
+    model: str | None,
+    force: bool,
+    key: str,
+    origin: str,
+    after: float,
+    success_after: float,
+    base: ProbeResult,
+) -> tuple[ProbeResult, bool]:
+    """One profile's turn in the held flight: reuse a shared result, or probe."""
+    shared = await flight.fresh(key, after=min(after, success_after))
+    if shared is not None and (
+        float(shared.get("at", 0)) >= after or shared.get("outcome") in ("usable", "recovered")
+    ):
+        log.info(
+            "probe_reused",
+            agent=store.agent,
+            profile=profile_id,
+            provider=base.provider,
+            model=model,
+            outcome=shared.get("outcome"),
+        )
+        if shared.get("origin") == origin:
+            return _from_record(shared), False  # its state write was this very profile's
+        return await _apply_shared(ctx, _Fenced(store, flight), profile_id, base, shared)
+    snap = await anyio.to_thread.run_sync(store.read)
+    profile = snap.profiles.get(profile_id)
+    if profile is None:
+        raise NotFound(f"agent {store.agent} has no auth profile {profile_id!r}")
+    usage = snap.usage(profile_id)
+    view = usage.view(profile.provider, to_ms(ctx.now()), for_model=model)
+    if view.usable and not force:
+        return base, False
+    latest = usage.recorded()
+    recorded_reason = view.reason if not view.usable else None
+    if recorded_reason is None and latest is not None:
+        recorded_reason = latest.reason
+    result, reload_needed = await _probe_locked(
+        ctx,
+        _Fenced(store, flight),
+        profile_id,
+        model=model,
+        view=view,
+        recorded_reason=recorded_reason,
+        recorded_until=_dt(latest.until_ms) if latest is not None else None,
+        cooldown_model=usage.cooldown_model or usage.blocked_model,
+    )
+    await flight.record(key, {**_to_record(result), "origin": origin, "wrote": reload_needed})
+    return result, reload_needed
+
+
+async def _apply_shared(
+    ctx: ProbeContext,
+    store: Store,
+    profile_id: str,
+    base: ProbeResult,
+    shared: Mapping[str, Any],
+) -> tuple[ProbeResult, bool]:
+    """Another profile with the same credential was just probed: write its verdict here as
+    this profile's own probe would have, without sending anything."""
+    theirs = _from_record(shared)
+    mine = replace(base, outcome="skipped", until=theirs.until)
+    if theirs.usable:
+        done = await _apply_success(ctx, store, profile_id, mine)
+        return replace(done, reused=True), True
+    if theirs.failure is not None and shared.get("wrote"):
+        done = await _apply_failure(
+            ctx, store, profile_id, mine, theirs.failure, model=base.model, paid=False
+        )
+        return replace(done, reused=True), True
+    return replace(
+        theirs, agent=base.agent, profile=profile_id, model=base.model, per_model=()
+    ), False
+
+
+class _Fenced:
+    """The store, with the flight's fencing check run inside each write, under OpenClaw's own
+    lock, right before the state is written: a holder whose flight passed to another never
+    writes. Writes run in worker threads (anyio.to_thread), so the async check is called back
+    on the event loop."""
+
+    def __init__(self, store: Store, flight: Flight) -> None:
+        self._store = store
+        self._flight = flight
+        self.agent = store.agent
+        self.agent_dir = store.agent_dir
+
+    @property
+    def era(self) -> Any:
+        return self._store.era
+
+    @property
+    def location(self) -> Path:
+        return self._store.location
+
+    def read(self) -> Snapshot:
+        return self._store.read()
+
+    def watch_paths(self) -> tuple[Path, ...]:
+        return self._store.watch_paths()
+
+    def update(self, mutate: Mutator[T]) -> T:
+        def fenced(state: dict[str, Any], profiles: Mapping[str, Any]) -> T:
+            # outside a worker thread there is no event loop to call back on
+            with contextlib.suppress(RuntimeError):
+                anyio.from_thread.run(self._flight.check)
+            return mutate(state, profiles)
+
+        return self._store.update(fenced)
+
+
+def _coordinator(ctx: ProbeContext) -> Coordinator:
+    if ctx.coordinator is None:  # set in __post_init__
+        raise RuntimeError("the probe context has no coordinator")
+    return ctx.coordinator
+
+
+@functools.cache
+def _hostname() -> str:
+    return socket.gethostname()
+
+
+def _origin(store: Store, profile_id: str) -> str:
+    """Which profile a shared result was written to (host, store, profile), hashed: another
+    profile taking the result must write its own state, the same one need not."""
+    where = f"{_hostname()}\0{store.agent_dir}\0{profile_id}"
+    return hashlib.blake2b(where.encode(), digest_size=12).hexdigest()
 
 
 async def _probe_locked(
@@ -328,8 +510,8 @@ async def _probe_locked(
 
     budget = ctx.config.probe.daily_budget
 
-    def spend() -> bool:
-        allowed, warn = ctx.ledger.try_spend(provider, ctx.now(), budget)
+    async def spend() -> bool:
+        allowed, warn = await _coordinator(ctx).spend(provider, ctx.now(), budget)
         if warn:
             log.warning(
                 "probe_budget_exhausted",
@@ -669,10 +851,6 @@ def _who(result: ProbeResult) -> dict[str, Any]:
         "provider": result.provider,
         "model": result.model,
     }
-
-
-def _record(flight: Flight, key: str, result: ProbeResult) -> None:
-    flight.record(key, _to_record(result))
 
 
 def _to_record(result: ProbeResult) -> dict[str, Any]:

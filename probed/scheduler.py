@@ -29,6 +29,7 @@ import anyio
 import anyio.abc
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -104,6 +105,7 @@ class ProbeScheduler:
         self._idle.set()
         self._closing = False
         self.progress = 0  # moves while the scheduler does its work (watchdog gate)
+        self.version = 0  # moves whenever a deadline or a run starts or ends (STATUS= cache)
         self.runs = 0  # completed runs
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -166,6 +168,7 @@ class ProbeScheduler:
             return
         if key in self._running:
             self._pending[key] = at
+            self.version += 1
         else:
             self._arm(key, at)
         if record:
@@ -174,14 +177,25 @@ class ProbeScheduler:
     def schedule_many(self, items: Iterable[tuple[Key, datetime]]) -> None:
         """Like `schedule` for each item, with one ledger transaction for all of them."""
         entries = list(items)
-        for key, at in entries:
-            self.schedule(key, at, record=False)
+        # A running APScheduler re-times its wake-up on every add_job; paused, it does so once
+        # on resume (10,000 keys at start-up). Nothing can fire in between: no await here.
+        pause = self._sched is not None and self._sched.state == STATE_RUNNING and len(entries) > 1
+        if pause:
+            assert self._sched is not None  # noqa: S101 - for mypy
+            self._sched.pause()
+        try:
+            for key, at in entries:
+                self.schedule(key, at, record=False)
+        finally:
+            if pause and self._sched is not None:
+                self._sched.resume()
         if entries:
             self._record(entries)
 
     def cancel(self, key: Key, *, record: bool = True) -> bool:
         """Forget the key's deadline (a run in flight finishes). True if something was armed."""
         had = self._disarm(key) or self._pending.pop(key, None) is not None
+        self.version += 1
         if record and had:
             self._record([(key, None)])
         return had
@@ -204,6 +218,21 @@ class ProbeScheduler:
 
     def upcoming(self) -> list[tuple[datetime, Key]]:
         return sorted((at, k) for k, at in {**self._deadline, **self._pending}.items())
+
+    def earliest(self) -> tuple[datetime, Key] | None:
+        """The next deadline, in one pass without sorting (STATUS= asks every second)."""
+        best: tuple[datetime, Key] | None = None
+        for table in (self._deadline, self._pending):
+            if table:
+                key = min(table, key=table.__getitem__)
+                if best is None or table[key] < best[0]:
+                    best = (table[key], key)
+        return best
+
+    def unusable_profiles(self) -> int:
+        """Distinct (agent, profile) with a deadline or a run."""
+        keys = itertools.chain(self._deadline, self._pending, self._running)
+        return len({(k.agent, k.profile) for k in keys})
 
     def rearm_all(self) -> None:
         """Re-add every job (after a wall-clock step: APScheduler's timer slept on the old one)."""
@@ -236,6 +265,7 @@ class ProbeScheduler:
         job_id = f"probe:{key}#{next(self._seq)}"
         self._job_id[key] = job_id
         self._deadline[key] = at
+        self.version += 1
         self._sched.add_job(
             self._fire, DateTrigger(at, timezone=UTC), args=[key, job_id], id=job_id
         )
@@ -243,6 +273,7 @@ class ProbeScheduler:
     def _disarm(self, key: Key) -> bool:
         job_id = self._job_id.pop(key, None)
         self._deadline.pop(key, None)
+        self.version += 1
         if job_id is None:
             return False
         if self._sched is not None:
@@ -257,6 +288,7 @@ class ProbeScheduler:
             return  # superseded by a newer deadline, or shutting down
         del self._job_id[key]
         del self._deadline[key]
+        self.version += 1
         self._running.add(key)
         self._idle = anyio.Event() if self._idle.is_set() else self._idle
         self._tg.start_soon(self._run, key)
@@ -268,6 +300,7 @@ class ProbeScheduler:
             log.exception("probe_error", agent=key.agent, profile=key.profile, model=key.model)
         finally:
             self._running.discard(key)
+            self.version += 1
             self.runs += 1
             self.progress += 1
             nxt = self._pending.pop(key, None)

@@ -8,9 +8,10 @@ reported as one line naming its file, and the rest are still shown.
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
 from probed.errors import NotFound, ProbedError, StoreError
 from probed.ledger import Ledger, ProbeRecord
-from probed.model import canonical_provider
+from probed.model import OK_VIEW, canonical_provider
 from probed.reasons import from_openclaw, refine
 from probed.stores.base import Store
 from probed.stores.discover import discover, legacy_warnings
@@ -128,10 +129,16 @@ def collect(
             at = exc.path if isinstance(exc, StoreError) and exc.path else store.location
             errors.append(Unreadable(store.agent, str(at), str(exc)))
             continue
+        stats = snap.state.get("usageStats")
+        stats = stats if isinstance(stats, Mapping) else {}
         for pid, profile in snap.profiles.items():
             if want_provider and canonical_provider(profile.provider) != want_provider:
                 continue
-            view = snap.usage(pid).view(profile.provider, now_ms)
+            raw = stats.get(pid)
+            if isinstance(raw, Mapping) and any(k in raw for k in _WINDOW_KEYS):
+                view = snap.usage(pid).view(profile.provider, now_ms)
+            else:  # no window recorded: usable, without parsing (most rows of a big fleet)
+                view = OK_VIEW
             until = from_ms(view.until_ms) if view.until_ms is not None else None
             remaining = (
                 max(0, math.ceil((view.until_ms - now_ms) / 1000))
@@ -179,6 +186,17 @@ def collect(
         errors=tuple(errors),
         notes=tuple(notes),
         daemon=heartbeat.read(config.daemon.state_dir, now=now),
+    )
+
+
+_WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
+
+
+@functools.lru_cache(maxsize=1024)
+def _wrapped(text: str, width: int) -> tuple[str, ...]:
+    """An action under its row; the same few sentences repeat over thousands of rows."""
+    return tuple(
+        textwrap.wrap(text, width=width, initial_indent="    -> ", subsequent_indent="       ")
     )
 
 
@@ -286,14 +304,7 @@ def render_table(report: Report, *, width: int = 100) -> str:
         out.append(fmt.format(*data).rstrip())
         if row.state != "ok":
             detail = f"only for model {row.model}; " if row.model else ""
-            out.extend(
-                textwrap.wrap(
-                    detail + (row.action or ""),
-                    width=width,
-                    initial_indent="    -> ",
-                    subsequent_indent="       ",
-                )
-            )
+            out.extend(_wrapped(detail + (row.action or ""), width))
     if not report.rows and not report.errors:
         out.append("(no auth profiles found)")
     for e in report.errors:

@@ -43,15 +43,19 @@ def run(args: argparse.Namespace, config: Config) -> int:
 async def _probe(args: argparse.Namespace, config: Config) -> list[ProbeResult]:
     stores = discover(config.openclaw)
     ctx = make_context(config)
-    async with ctx.client:
-        return await probe_target(
-            ctx,
-            stores,
-            args.target,
-            model=args.model,
-            force=args.force,
-            agent=getattr(args, "agent", None),
-        )
+    try:
+        async with ctx.client:
+            return await probe_target(
+                ctx,
+                stores,
+                args.target,
+                model=args.model,
+                force=args.force,
+                agent=getattr(args, "agent", None),
+            )
+    finally:
+        if ctx.coordinator is not None:
+            await ctx.coordinator.aclose()
 
 
 def exit_code(results: list[ProbeResult]) -> int:

@@ -19,8 +19,9 @@ probed's own (no model configured, a secret it cannot resolve) is not (reported 
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -58,7 +59,7 @@ async def run_ladder(
     model: str | None,
     timeout: float,
     now: Callable[[], datetime],
-    spend: Callable[[], bool],
+    spend: Callable[[], bool | Awaitable[bool]],  # the coordinator's budget is async
     recovering: Reason | None = None,
 ) -> LadderResult:
     """`recovering`: the reason being recovered; a free reading that proves it over (a plan
@@ -117,7 +118,7 @@ async def _climb(
     model: str | None,
     timeout: float,
     now: Callable[[], datetime],
-    spend: Callable[[], bool],
+    spend: Callable[[], bool | Awaitable[bool]],  # the coordinator's budget is async
     recovering: Reason | None = None,
 ) -> LadderResult:
     family = family_for(endpoint.api)
@@ -151,7 +152,10 @@ async def _climb(
             write=False,
             model=None,
         )
-    if not spend():
+    allowed = spend()
+    if inspect.isawaitable(allowed):
+        allowed = await allowed
+    if not allowed:
         return LadderResult(False, None, paid=False, write=False, model=chosen, budget_refused=True)
     request = family.generation(endpoint, chosen, secret)
     try:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -115,6 +116,7 @@ class SqliteStore:
         self.agent = agent
         self.agent_dir = agent_dir
         self.db_path = db_path
+        self._parsed: tuple[Any, Mapping[str, Profile]] | None = None  # see _profiles
         self.era = Era.SQLITE_SHARED if shared else Era.SQLITE_AGENT
         self.busy_timeout = busy_timeout
         self._layout = _SHARED if shared else _AGENT
@@ -225,13 +227,25 @@ class SqliteStore:
         return doc
 
     def _snapshot(self, store: Mapping[str, Any], state: Mapping[str, Any]) -> Snapshot:
+        return Snapshot(agent=self.agent, era=self.era, profiles=self._profiles(store), state=state)
+
+    def _profiles(self, store: Mapping[str, Any]) -> Mapping[str, Profile]:
+        """The parsed profiles, reused while the profiles cell is unchanged: they change at a
+        login, the state at every failure, and parsing a thousand profiles was most of each
+        read (the daemon reads a store several times per probe)."""
+        raw = store["profiles"]
+        cached = self._parsed
+        if cached is not None and cached[0] == raw:
+            return cached[1]
         profiles: dict[str, Profile] = {}
-        for pid, entry in store["profiles"].items():
+        for pid, entry in raw.items():
             if isinstance(entry, Mapping):
                 parsed = Profile.from_json(pid, entry)
                 if parsed is not None:
                     profiles[pid] = parsed
-        return Snapshot(agent=self.agent, era=self.era, profiles=profiles, state=state)
+        frozen = MappingProxyType(profiles)
+        self._parsed = (raw, frozen)
+        return frozen
 
     def read(self) -> Snapshot:
         with self._connect(write=False) as conn:

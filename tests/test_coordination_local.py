@@ -1,4 +1,4 @@
-"""Single-flight per provider: flock across processes, anyio.Lock inside one, shared results."""
+"""The local backend's flight: flock across processes, anyio.Lock inside one, shared results."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import anyio
 import pytest
 
+from probed.coordination.local import SingleFlight
 from probed.errors import ConfigError, StoreBusy
-from probed.singleflight import SingleFlight
 
 HOLDER = """
 import fcntl, os, sys, time
@@ -90,14 +90,14 @@ def test_in_process_callers_queue_and_reuse_a_fresh_result(tmp_path: Path) -> No
         async with sf.hold("xai", timeout=5) as flight:
             order.append("leader-in")
             await anyio.sleep(0.2)
-            flight.record("main/xai:default/", {"outcome": "recovered"})
+            await flight.record("main/xai:default/", {"outcome": "recovered"})
             order.append("leader-out")
 
     async def follower() -> None:
         await anyio.sleep(0.05)
         async with sf.hold("xai", timeout=5) as flight:
             order.append("follower-in")
-            reused.append(flight.fresh("main/xai:default/"))
+            reused.append(await flight.fresh("main/xai:default/", after=flight.started))
 
     async def go() -> None:
         async with anyio.create_task_group() as tg:
@@ -114,10 +114,10 @@ def test_a_result_from_before_the_caller_started_is_not_reused(tmp_path: Path) -
 
     async def go() -> object:
         async with sf.hold("mistral", timeout=2) as flight:
-            flight.record("k", {"outcome": "failed"})
+            await flight.record("k", {"outcome": "failed"})
         await anyio.sleep(0.01)
         async with sf.hold("mistral", timeout=2) as flight:
-            return flight.fresh("k")
+            return await flight.fresh("k", after=flight.started)
 
     assert anyio.run(go) is None
     results = tmp_path / "locks" / "mistral.results.json"
@@ -134,3 +134,36 @@ def test_a_lock_dir_that_cannot_be_made_is_a_config_error_naming_it(tmp_path: Pa
 
     with pytest.raises(ConfigError, match=r"in-the-way/locks: .*\[daemon\] lock_dir"):
         anyio.run(go)
+
+
+def test_without_a_timeout_a_waiter_waits_for_the_live_holder_and_never_gives_up(
+    tmp_path: Path,
+) -> None:
+    """No timeout-and-retry-blind: the waiter gets the lock the moment the holder lets go."""
+    lock_dir = tmp_path / "locks"
+    lock_dir.mkdir()
+    proc = _holder(lock_dir / "openai.lock", 1.5)
+    try:
+        sf = SingleFlight(lock_dir)
+
+        async def go() -> float:
+            async with sf.hold("openai"):
+                return time.monotonic()
+
+        start = time.monotonic()
+        got = anyio.run(go)
+        assert proc.wait(timeout=30) == 0  # the holder finished on its own: nothing was stolen
+        assert got - start >= 1.0
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_the_holder_pid_is_named_in_the_lock_file(tmp_path: Path) -> None:
+    sf = SingleFlight(tmp_path / "locks")
+
+    async def go() -> str:
+        async with sf.hold("anthropic"):
+            return (tmp_path / "locks" / "anthropic.lock").read_text()
+
+    assert anyio.run(go).strip() == str(os.getpid())
