@@ -33,10 +33,11 @@ from probed.clock import from_ms, iso, to_ms, utcnow
 from probed.config import Config, load_config
 from probed.durations import humanize
 from probed.errors import ProbedError
+from probed.ledger import ProbeRecord
 from probed.logs import configure, get_logger
 from probed.model import BYPASS_PROVIDERS, Credential, Profile, Usage, View
 from probed.notify import Notifier
-from probed.reasons import Reason, from_openclaw
+from probed.reasons import Reason, from_openclaw, refine
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
 from probed.scheduler import Key, ProbeScheduler, spread
 from probed.stores.base import FileSignature as Signature
@@ -87,8 +88,10 @@ class Daemon:
         self.rng = random.Random()  # noqa: S311 - jitter, not security
         self.stores: dict[str, Store] = {}
         self.results: list[ProbeResult] = []
-        self._base: dict[Key, datetime] = {}  # the un-jittered deadline each key is armed for
-        self._floor: dict[Key, datetime] = {}  # no probe before this (the last verdict)
+        self._armed: dict[Key, tuple[Any, ...]] = {}  # what each armed time was decided on
+        self._now: dict[Key, datetime] = {}  # probe now: the credential changed
+        self._retry: dict[Key, datetime] = {}  # a probe that could not run: not before this
+        self._ledger_problem: str | None = None
         self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
         self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
@@ -125,7 +128,6 @@ class Daemon:
                         state_dir=str(self.config.daemon.state_dir),
                         pid=os.getpid(),
                     )
-                    self._seed_floors()
                     await self.scan(initial=True)
                     self.notifier.ready(self.status_text())
                     if self.notifier.watchdog_interval:
@@ -164,7 +166,6 @@ class Daemon:
         client = make_client(config)
         self._clients.append(client)
         self.ctx = make_context(config, client=client, rng=self.rng)
-        self.sched.set_ledger(self.ctx.ledger)
 
     # ---- scanning --------------------------------------------------------------------------
 
@@ -213,19 +214,22 @@ class Daemon:
             self._unreadable.pop(store.agent, None)
             self._clamp_soon(store, snap)
             now = utcnow()
-            wanted = self._wanted(snap, now)
+            own = self._own_records(store.agent)
+            wanted = self._wanted(snap, now, own)
             for key in [k for k in self.sched.scheduled() if k.agent == store.agent]:
                 if key not in wanted:
                     self._cancel(key, why="usable")
             items: list[tuple[Key, datetime]] = []
-            for key, (base, window_s, profile, usage) in wanted.items():
+            new: list[tuple[Key, datetime | None]] = []
+            for key, (sig, at, decided, profile, usage) in wanted.items():
                 if key != finished and self.sched.is_running(key):
                     continue
-                if self.sched.is_scheduled(key) and self._base.get(key) == base:
+                if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
                     continue
-                at = self._jittered(base, window_s)
-                self._base[key] = base
+                self._armed[key] = sig
                 items.append((key, at))
+                if not decided:
+                    new.append((key, at))
                 recorded = usage.recorded()
                 log.info(
                     "probe_scheduled",
@@ -234,19 +238,36 @@ class Daemon:
                     provider=profile.provider,
                     model=key.model,
                     reason=recorded.reason if recorded else None,
-                    until=iso(base),
+                    until=iso(from_ms(recorded.until_ms))
+                    if recorded and recorded.until_ms
+                    else None,
                     at=iso(at),
                 )
+            self._record(new)
             if arm:
                 self.sched.schedule_many(items)
             return items
 
+    def _own_records(self, agent: str) -> dict[tuple[str, str | None], ProbeRecord]:
+        """probed's own verdicts for one agent's keys: one ledger read per pass."""
+        if self.ctx is None:
+            return {}
+        try:
+            records = self.ctx.ledger.all()
+        except ProbedError:
+            return {}
+        return {(r.profile, r.model): r for r in records if r.agent == agent}
+
     def _wanted(
-        self, snap: Snapshot, now: datetime
-    ) -> dict[Key, tuple[datetime, float, Profile, Usage]]:
+        self,
+        snap: Snapshot,
+        now: datetime,
+        own: dict[tuple[str, str | None], ProbeRecord],
+    ) -> dict[Key, tuple[tuple[Any, ...], datetime, bool, Profile, Usage]]:
         """Every profile with a recorded window (active, or expired but not yet cleared), and
-        when to probe it: see `_probe_time`."""
-        out: dict[Key, tuple[datetime, float, Profile, Usage]] = {}
+        when to probe it: (what the time was decided on, the time, whether a probe's decision
+        already recorded it in the ledger, profile, usage). See `_probe_time`."""
+        out: dict[Key, tuple[tuple[Any, ...], datetime, bool, Profile, Usage]] = {}
         for pid, profile in snap.profiles.items():
             if profile.provider in BYPASS_PROVIDERS:
                 continue
@@ -257,6 +278,7 @@ class Daemon:
             if recorded is None or recorded.until_ms is None:
                 continue
             key = Key(snap.agent, pid, recorded.model)
+            record = own.get((pid, recorded.model)) or own.get((pid, None))
             if (
                 before is not None
                 and before != profile.credential
@@ -264,7 +286,7 @@ class Daemon:
             ):
                 # Someone re-authenticated (a new key, `openclaw models auth login`): that is
                 # what fixes an auth failure, so probe now instead of waiting out the window.
-                self._floor[key] = now
+                self._now[key] = now
                 log.info(
                     "credential_changed",
                     agent=snap.agent,
@@ -272,41 +294,53 @@ class Daemon:
                     provider=profile.provider,
                     reason=recorded.reason,
                 )
-            base = self._probe_time(key, recorded, usage)
-            start = from_ms(usage.last_failure_at) if usage.last_failure_at else None
-            window_s = max(0.0, (base - start).total_seconds()) if start else 0.0
-            out[key] = (base, window_s, profile, usage)
+            window, history = _window(recorded, usage, record)
+            sig = self._signature(key, recorded, usage, history)
+            if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
+                at = self.sched.deadline(key) or now
+                out[key] = (sig, at, True, profile, usage)
+                continue
+            at, decided = self._probe_time(key, window, history, now)
+            out[key] = (sig, at, decided, profile, usage)
         return out
 
-    def _probe_time(self, key: Key, recorded: View, usage: Usage) -> datetime:
-        """When to probe a key. Normally the window's end. Once probed has its own verdict for
-        the key, that verdict's next probe time rules: it already carries the provider's reset
-        time as a floor, and a shorter window OpenClaw keeps re-opening (its 30-second retry loop
-        on a misclassified error) must not bring the next probe forward.
+    def _probe_time(
+        self, key: Key, window: policy.Window, history: policy.History, now: datetime
+    ) -> tuple[datetime, bool]:
+        """When to probe a key, and whether that time is already in the ledger.
 
-        The one exception is OpenClaw's `disabled` lane (billing, auth_permanent): its windows
-        (5 to 24 hours) are exactly what outlives the top-up, and the profile stays disabled
-        until something probes it. There probed applies its own policy's first step, the earlier
-        of the window's end and lastFailureAt + backoff base, so a 5-hour billing window is
-        probed after 10 minutes. Cooldowns (rate limits, quota, overload) and `blocked` windows
-        carry a reset time and are never probed before it."""
-        window_end = from_ms(recorded.until_ms or 0)
-        floor = self._floor.get(key)
-        if floor is not None:
-            return floor
-        if recorded.state != "disabled" or usage.last_failure_at is None:
-            return window_end
-        reason = from_openclaw(recorded.reason) or Reason.UNKNOWN
-        first = from_ms(usage.last_failure_at) + timedelta(
-            seconds=self.config.backoff_for(reason).base
-        )
-        return min(window_end, first)
+        probed's own verdict rules while it is at least as new as OpenClaw's last failure: the
+        probe's decision (policy.decide) chose that time, jitter and all, and it is armed
+        exactly. A failure OpenClaw recorded since is new evidence: policy.first_probe, `lead`
+        before the window ends at the latest (never later than the verdict's own time). A
+        credential change, or a probe that could not run (a busy lock), overrides both."""
+        if key in self._now:
+            return self._now[key], False
+        if policy.own_verdict_stands(window, history) and history.next_probe_at is not None:
+            at, decided = history.next_probe_at, True
+        else:
+            u = policy.draw(self.rng)
+            at = policy.first_probe(window, history, now=now, config=self.config, u=u)
+            decided = False
+        retry = self._retry.get(key)
+        if retry is not None and retry > at:
+            return retry, False
+        return at, decided
 
-    def _jittered(self, base: datetime, window_s: float) -> datetime:
-        p = self.config.probe
-        return policy.with_jitter(
-            base, window_s, jitter=p.jitter, jitter_max=p.jitter_max, rng=self.rng
-        )
+    def _record(self, entries: list[tuple[Key, datetime | None]]) -> None:
+        """First-probe times into the ledger, for `probed status` (a probe's own decision is
+        recorded by the probe). The schedule itself lives in memory, so a ledger that cannot be
+        written is reported once per distinct problem and costs no deadline."""
+        if not entries or self.ctx is None:
+            return
+        try:
+            self.ctx.ledger.set_next_many([(k.agent, k.profile, k.model, at) for k, at in entries])
+        except ProbedError as exc:
+            if str(exc) != self._ledger_problem:
+                self._ledger_problem = str(exc)
+                log.warning("ledger_unwritable", error=str(exc))
+        else:
+            self._ledger_problem = None
 
     def _clamp_soon(self, store: Store, snap: Snapshot) -> None:
         """Start the stale-window repair when this read shows one is due.
@@ -318,7 +352,7 @@ class Daemon:
         pass over the store."""
         if not self.config.repair.clamp_stale or self._tasks is None:
             return
-        cap = self.config.backoff_for(Reason.BILLING).cap
+        cap = self.config.repair.stale_after
         if store.agent in self._clamping or not repair.needs_clamp(snap.state, cap_s=cap):
             return
         self._clamping.add(store.agent)
@@ -335,9 +369,11 @@ class Daemon:
             self._clamping.discard(store.agent)
 
     def _cancel(self, key: Key, *, why: str) -> None:
-        self._base.pop(key, None)
-        self._floor.pop(key, None)
+        self._armed.pop(key, None)
+        self._now.pop(key, None)
+        self._retry.pop(key, None)
         if self.sched.cancel(key):
+            self._record([(key, None)])
             log.info(
                 "probe_cancelled", agent=key.agent, profile=key.profile, model=key.model, reason=why
             )
@@ -348,23 +384,10 @@ class Daemon:
             self._unreadable[key] = error
             log.warning("store_unreadable", agent=agent, error=error)
 
-    def _seed_floors(self) -> None:
-        """The last verdicts of the previous run: a failure's next probe time is a floor."""
-        if self.ctx is None:
-            return
-        try:
-            records = self.ctx.ledger.all()
-        except ProbedError:
-            return
-        for rec in records:
-            if rec.last_result not in (None, "ok") and rec.next_probe_at is not None:
-                self._floor[Key(rec.agent, rec.profile, rec.model)] = rec.next_probe_at
-
     # ---- the job ---------------------------------------------------------------------------
 
     async def _due(self, key: Key) -> None:
         """A key's deadline came: check it is still unusable and due, probe, re-evaluate."""
-        self._base.pop(key, None)
         store = self.stores.get(key.agent)
         if store is None or self.ctx is None:
             return
@@ -372,38 +395,60 @@ class Daemon:
             snap = await anyio.to_thread.run_sync(store.read)
         except ProbedError as exc:
             self._note_unreadable(store.agent, str(exc))
-            self.sched.schedule(key, utcnow() + timedelta(seconds=self.opts.retry_s))
+            self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
+            self._armed.pop(key, None)
+            self.sched.schedule(key, self._retry[key])
             return
         profile = snap.profiles.get(key.profile)
-        now = utcnow()
         usage = snap.usage(key.profile) if profile else None
         recorded = usage.recorded() if usage else None
         if profile is None or usage is None or recorded is None or recorded.until_ms is None:
             self._cancel(key, why="cleared_elsewhere")
             return
-        if self._probe_time(key, recorded, usage) > now + timedelta(seconds=1):
-            await self._evaluate(store, finished=key)  # the window moved on since it was armed
+        own = self._own_records(store.agent)
+        record = own.get((key.profile, recorded.model)) or own.get((key.profile, None))
+        _, history = _window(recorded, usage, record)
+        if self._armed.get(key) != self._signature(key, recorded, usage, history):
+            # OpenClaw's window or probed's own verdict (a `probed probe` meanwhile) moved on
+            # since this time was armed: decide again on what the store says now.
+            await self._evaluate(store, finished=key)
             return
-        # Due: the window has ended or probed's own schedule says so. The profile may already
-        # look usable to OpenClaw (an expired window), so the probe is forced; it is what
-        # clears the leftovers, or finds the failure before user traffic does.
+        # Due. The profile may already look usable to OpenClaw (an expired window), so the probe
+        # is forced; it is what clears the leftovers, or finds the failure before user traffic.
+        self._now.pop(key, None)
+        self._retry.pop(key, None)
         try:
             result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
             self._note_unreadable(store.agent, str(exc))
-            self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
+            self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
             await self._evaluate(store, finished=key)
             return
         self.results.append(result)
         if self.opts.on_result is not None:
             self.opts.on_result(result)
-        if result.usable:
-            self._floor.pop(key, None)
-        elif result.next_probe_at is not None:
-            self._floor[key] = result.next_probe_at
-        elif result.outcome == "skipped":
-            self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
-        await self._evaluate(store, finished=key)
+        if result.outcome == "skipped" and result.next_probe_at is None:
+            self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
+        await self._evaluate(store, finished=key)  # arms the decision's own next-probe time
+
+    def _signature(
+        self, key: Key, recorded: View, usage: Usage, history: policy.History
+    ) -> tuple[Any, ...]:
+        """What a key's time is decided on: the same signature, the same time (no redraw).
+        A next-probe time the daemon itself recorded for `probed status` is not part of it."""
+        window, _ = _window(recorded, usage, None)
+        stands = policy.own_verdict_stands(window, history)
+        return (
+            recorded.state,
+            recorded.until_ms,
+            usage.last_failure_at,
+            history.streak,
+            history.last_probe_at,
+            history.last_result,
+            history.next_probe_at if stands else None,
+            self._now.get(key),
+            self._retry.get(key),
+        )
 
     # ---- watching, reloading, status ------------------------------------------------------
 
@@ -472,7 +517,7 @@ class Daemon:
         configure(new.daemon.log_level, new.daemon.log_format)
         self._new_context(new)
         if {"probe", "backoff", "openclaw"} & set(changed):
-            self._base.clear()  # every key is re-armed: new jitter, new backoff
+            self._armed.clear()  # every key is re-armed: new backoff
         await self.scan()
         log.info("config_reloaded", config=str(self.config_path), changed=changed)
 
@@ -509,3 +554,28 @@ class Daemon:
         at, key = upcoming[0]
         wait = max(0.0, (at - datetime.now(UTC)).total_seconds())
         return f"{head}; next probe {key.profile} in {humanize(wait)}"
+
+
+def _window(
+    recorded: View, usage: Usage, record: ProbeRecord | None
+) -> tuple[policy.Window, policy.History]:
+    """The policy's view of one key: OpenClaw's recorded window and probed's own history."""
+    own = record.last_result if record is not None else None
+    reason = from_openclaw(recorded.reason)
+    if reason is not None and own not in (None, "ok"):
+        reason = refine(reason, own)
+    window = policy.Window(
+        recorded.state,
+        reason,
+        from_ms(recorded.until_ms) if recorded.until_ms is not None else None,
+        from_ms(usage.last_failure_at) if usage.last_failure_at else None,
+    )
+    if record is None:
+        return window, policy.History()
+    return window, policy.History(
+        streak=record.consecutive_failures,
+        failing_since=record.failing_since,
+        last_probe_at=record.last_probe_at,
+        last_result=record.last_result,
+        next_probe_at=record.next_probe_at,
+    )
