@@ -48,7 +48,8 @@ def _replace(state: dict[str, Any], new: Mapping[str, Any]) -> bool:
 
 
 def record_success(store: Store, profile_id: str, *, now_ms: int) -> bool:
-    """Apply OpenClaw's markAuthProfileSuccess field set. True if the store changed."""
+    """Apply OpenClaw's markAuthProfileSuccess field set, as OpenClaw writes it in this store's
+    era (`Era.success_fields`). True if the store changed."""
 
     def mutate(state: dict[str, Any], profiles: Mapping[str, Profile]) -> bool:
         profile = _profile(store, profiles, profile_id)
@@ -59,7 +60,7 @@ def record_success(store: Store, profile_id: str, *, now_ms: int) -> bool:
                 profile_id,
                 provider=profile.provider,
                 now_ms=now_ms,
-                sqlite_era=store.era.is_sqlite,
+                fields=store.era.success_fields,
             ),
         )
 
@@ -69,8 +70,9 @@ def record_success(store: Store, profile_id: str, *, now_ms: int) -> bool:
 def clear(store: Store, profile_id: str, *, now_ms: int) -> bool:
     """Operator override (`probed clear`): clear the failure state as a success would.
 
-    The field set is markAuthProfileSuccess's (what the contract asks: "as a success would"),
-    so the profile also becomes lastGood and lastUsed moves to now; `now_ms` stamps that.
+    The field set is markAuthProfileSuccess's as OpenClaw writes it in this store (what the
+    contract asks: "as a success would"): in JSON files and agent databases the profile also
+    becomes lastGood and lastUsed moves to now; `now_ms` stamps that (and lastProbeAt on 9.x).
     """
     return record_success(store, profile_id, now_ms=now_ms)
 

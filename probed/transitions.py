@@ -4,7 +4,8 @@ Every function takes the `{version, order, lastGood, usageStats}` payload and re
 the input is never modified. The field sets copy OpenClaw's own writers exactly, because OpenClaw
 rebuilds each `usageStats` entry through a whitelist on its next write and drops anything else:
 
-- `mark_success`   = markAuthProfileSuccess (>= 2026.5.12);
+- `mark_success`   = markAuthProfileSuccess (>= 2026.5.12), with the stamps of the store it
+  lands in (`SuccessFields`: the 9.6 shared main store gets fewer);
 - `mark_clear`     = clearAuthProfileCooldown (the manual reset: keeps lastUsed);
 - `mark_failure_window` = the window/counter part of computeNextProfileUsageStats, but with the
   deadline probed computed (from the provider's reset time and probed's own backoff);
@@ -92,18 +93,51 @@ def _num(entry: Mapping[str, Any], key: str) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SuccessFields:
+    """Which bookkeeping fields OpenClaw's own success path stamps, in one kind of store.
+
+    Every store gets the same clearing (`SUCCESS_REMOVES` gone, `errorCount: 0`, lastFailureAt
+    kept); they differ in what else is written, and a repair must look exactly like OpenClaw's
+    own success where it lands (seen in the real releases, `tests/test_interop_success.py`):
+
+    - JSON files (5.28 and older): `lastUsed = now`, `lastGood[provider] = id`, no lastProbeAt
+      (5.28's whitelist drops it);
+    - a 9.6 agent's own database: `lastUsed`, `lastGood` and `lastProbeAt = now`;
+    - 9.6's shared main store: `lastProbeAt = now` only; lastUsed stays as it was and lastGood
+      is not written (OpenClaw keeps both out of the shared row).
+    """
+
+    last_used: bool
+    last_good: bool
+    last_probe_at: bool
+
+
+JSON_SUCCESS = SuccessFields(last_used=True, last_good=True, last_probe_at=False)
+AGENT_DB_SUCCESS = SuccessFields(last_used=True, last_good=True, last_probe_at=True)
+SHARED_DB_SUCCESS = SuccessFields(last_used=False, last_good=False, last_probe_at=True)
+
+
 def mark_success(
-    state: Mapping[str, Any], profile_id: str, *, provider: str, now_ms: int, sqlite_era: bool
+    state: Mapping[str, Any],
+    profile_id: str,
+    *,
+    provider: str,
+    now_ms: int,
+    fields: SuccessFields,
 ) -> State:
-    """markAuthProfileSuccess: lastGood[provider] = id; lastUsed = now; errorCount = 0; every
-    blocked*/cooldown*/disabled* field and failureCounts removed; lastFailureAt kept. The SQLite
-    era (9.x) also stamps lastProbeAt; 5.28's whitelist drops it, so JSON eras get none."""
+    """markAuthProfileSuccess as the store's own OpenClaw writes it (`fields`, above): every
+    blocked*/cooldown*/disabled* field and failureCounts removed, errorCount = 0, lastFailureAt
+    kept, plus the store's own stamps."""
     entry = _without(_entry(state, profile_id) or {}, SUCCESS_REMOVES)
-    entry = _set(entry, "lastUsed", now_ms)
+    if fields.last_used:
+        entry = _set(entry, "lastUsed", now_ms)
     entry = _set(entry, "errorCount", 0)
-    if sqlite_era:
+    if fields.last_probe_at:
         entry = _set(entry, "lastProbeAt", now_ms)
     out = _with_entry(state, profile_id, entry)
+    if not fields.last_good:
+        return out
     last_good = out.get("lastGood")
     last_good = dict(last_good) if isinstance(last_good, Mapping) else {}
     last_good[normalize_provider(provider)] = profile_id

@@ -63,7 +63,11 @@ def test_success_then_failure_on_every_era(tmp_path: Path, era: str) -> None:
     assert snap.usage("anthropic:a").view("anthropic", NOW + 2).usable
     assert entry["lastFailureAt"] == NOW and entry["errorCount"] == 0
     assert ("lastProbeAt" in entry) is era.startswith("C")
-    assert snap.state["lastGood"] == {"anthropic": "anthropic:a"}
+    if era == "C-shared":  # OpenClaw 9.6 writes neither into the shared main row
+        assert "lastGood" not in snap.state and entry.get("lastUsed") == BILLED.get("lastUsed")
+    else:
+        assert snap.state["lastGood"] == {"anthropic": "anthropic:a"}
+        assert entry["lastUsed"] == NOW + 1
 
     repair.record_failure(
         store,

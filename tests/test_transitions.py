@@ -11,6 +11,9 @@ from helpers.ocstate import FIXTURES
 from probed.model import USAGE_FIELDS
 from probed.reasons import OpenClawLane
 from probed.transitions import (
+    AGENT_DB_SUCCESS,
+    JSON_SUCCESS,
+    SHARED_DB_SUCCESS,
     clamp_billing,
     insert_ordered,
     mark_clear,
@@ -39,10 +42,33 @@ def test_success_matches_openclaw_9_6_byte_for_byte() -> None:
     before, after = _sqlite_state(steps[3]), _sqlite_state(steps[4])
     a = after["usageStats"]["anthropic:a"]
     got = mark_success(
-        before, "anthropic:a", provider="anthropic", now_ms=a["lastUsed"], sqlite_era=True
+        before, "anthropic:a", provider="anthropic", now_ms=a["lastUsed"], fields=AGENT_DB_SUCCESS
     )
     got["usageStats"]["anthropic:a"]["lastProbeAt"] = a["lastProbeAt"]
     assert json.dumps(got, separators=(",", ":")) == json.dumps(after, separators=(",", ":"))
+
+
+def _shared_state(step: dict[str, Any]) -> dict[str, Any]:
+    rows = step["snapshot"]["cells"]["stateDb"]["config_machine_state"]
+    cell = next(r for r in rows if r["state_key"] == "authProfiles.state")
+    return json.loads(cell["value_json"])  # type: ignore[no-any-return]
+
+
+def test_success_on_the_9_6_shared_main_store_writes_no_last_used_or_last_good() -> None:
+    """OpenClaw 9.6's own success on the shared main row: errorCount 0 and lastProbeAt, the
+    window gone, lastUsed left as it was, no lastGood (the fixture is what OpenClaw wrote)."""
+    steps = _steps("probe-mark.2026.9.6.main.explicit-agentdir.json")
+    before, after = _shared_state(steps[1]), _shared_state(steps[2])
+    a = after["usageStats"]["anthropic:a"]
+    got = mark_success(
+        before,
+        "anthropic:a",
+        provider="anthropic",
+        now_ms=a["lastProbeAt"],
+        fields=SHARED_DB_SUCCESS,
+    )
+    assert json.dumps(got, separators=(",", ":")) == json.dumps(after, separators=(",", ":"))
+    assert "lastGood" not in got and got["usageStats"]["anthropic:a"]["lastUsed"] == 1700000000000
 
 
 def test_success_matches_openclaw_5_28_json_era_without_last_probe_at() -> None:
@@ -50,7 +76,7 @@ def test_success_matches_openclaw_5_28_json_era_without_last_probe_at() -> None:
     before = json.loads(steps[3]["snapshot"]["files"]["auth-state.json"])
     after_text = steps[4]["snapshot"]["files"]["auth-state.json"]
     now = json.loads(after_text)["usageStats"]["anthropic:a"]["lastUsed"]
-    got = mark_success(before, "anthropic:a", provider="anthropic", now_ms=now, sqlite_era=False)
+    got = mark_success(before, "anthropic:a", provider="anthropic", now_ms=now, fields=JSON_SUCCESS)
     assert json.dumps(got, indent=2) + "\n" == after_text
     assert "lastProbeAt" not in got["usageStats"]["anthropic:a"]
 
@@ -79,7 +105,7 @@ def test_success_clears_every_failure_field_keeps_last_failure_and_unknown_field
             }
         },
     }
-    got = mark_success(state, "p", provider="Anthropic ", now_ms=NOW, sqlite_era=False)
+    got = mark_success(state, "p", provider="Anthropic ", now_ms=NOW, fields=JSON_SUCCESS)
     assert got["usageStats"]["p"] == {
         "lastUsed": NOW,
         "errorCount": 0,

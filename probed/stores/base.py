@@ -15,6 +15,12 @@ from typing import Any, Protocol, TypeVar
 
 from probed.model import Profile, Usage, usage_of
 from probed.reasons import JSON_ERA_MODEL_SCOPED, OPENCLAW_MODEL_SCOPED
+from probed.transitions import (
+    AGENT_DB_SUCCESS,
+    JSON_SUCCESS,
+    SHARED_DB_SUCCESS,
+    SuccessFields,
+)
 
 T = TypeVar("T")
 
@@ -32,6 +38,13 @@ class Era(StrEnum):
     @property
     def is_sqlite(self) -> bool:
         return self in (Era.SQLITE_AGENT, Era.SQLITE_SHARED)
+
+    @property
+    def success_fields(self) -> SuccessFields:
+        """What OpenClaw's own success writes in this kind of store (see SuccessFields)."""
+        if self is Era.SQLITE_SHARED:
+            return SHARED_DB_SUCCESS
+        return AGENT_DB_SUCCESS if self is Era.SQLITE_AGENT else JSON_SUCCESS
 
     @property
     def model_scoped_reasons(self) -> frozenset[str]:
