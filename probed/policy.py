@@ -10,9 +10,9 @@ the time decided here (docs/policy.md has the reasons and the cost).
 The rules:
 
 - **Stated reset.** A provider that names its reset (Retry-After, reset headers, a quota reset
-  time) is believed: the window written into OpenClaw ends at that instant, so the gateway sends
-  its next request the moment the provider said it would work, and probed's next probe follows
-  it within the jitter, to confirm and to clear what is left. Nothing is probed before it.
+  time) is believed: the window written into OpenClaw ends at that instant (when OpenClaw's own
+  window of the same reason ends later, it cannot be shortened, so the probe at the reset clears
+  it), and the next probe goes out exactly then, with no jitter. Nothing is probed before it.
 - **Probe early while a person must act** (`[backoff.<reason>] early`, set for billing and
   auth): for the first `early` of an outage the probe interval stays at `base`; a probe the
   provider rejects is not billed, so a top-up or a re-enabled key is seen within one `base`.
@@ -24,8 +24,8 @@ The rules:
   window's end extends the window to the next look + `lead`: while probed runs, user requests
   reach the provider only once a probe proved it back (or its stated reset came).
 - **Jitter** spreads many profiles that failed together: `u * min(jitter * step, jitter_max)`,
-  added after a step or a stated reset (never before a reset), taken off a pre-window-end probe
-  (never after `window end - lead`).
+  added after a step, taken off a pre-window-end probe (never after `window end - lead`); none
+  on a stated reset.
 """
 
 from __future__ import annotations
@@ -148,9 +148,9 @@ def decide(
     age = max(0.0, (now - since).total_seconds())
     reset = failure.retry_at if failure.retry_at is not None and failure.retry_at > now else None
     if reset is not None:
-        # The provider named its reset: the window ends there, the probe follows it.
-        nxt = reset + timedelta(seconds=spread_s(config, (reset - now).total_seconds(), u))
-        wanted = reset
+        # The provider named its reset: the window ends there and the probe goes out at it, with
+        # no jitter (the per-provider single flight already keeps one account's profiles apart).
+        nxt = wanted = reset
     else:
         s = step(config.backoff_for(failure.reason), streak, age)
         nxt = now + timedelta(seconds=s + spread_s(config, s, u))
