@@ -116,17 +116,32 @@ def test_a_server_without_a_model_list_still_reports_the_real_failure() -> None:
 
 
 def test_a_200_that_is_not_the_api_proves_nothing() -> None:
-    """A captive portal or a wrong base_url answering 200 with HTML must not clear anything."""
+    """A captive portal or a wrong base_url answering 200 with HTML must not clear anything:
+    the free check is silent, the generation meets the same portal and fails, nothing is
+    written."""
     with FakeProvider() as fake:
         fake.respond(
-            kind="free",
             status=200,
             body="<html><title>Welcome to the hotel wifi</title></html>",
             headers={"content-type": "text/html"},
         )
         r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=False)
+        assert fake.counts().free == 1 and fake.counts().paid == 1
     assert not r.ok and not r.write and r.failure is not None
-    assert "not the provider's JSON" in r.failure.message and "text/html" in r.failure.message
+    assert "not JSON" in r.failure.message and "text/html" in r.failure.message
+
+
+def test_a_portal_on_the_model_list_alone_leaves_the_verdict_to_the_generation() -> None:
+    with FakeProvider() as fake:
+        fake.respond(
+            kind="free",
+            status=200,
+            body="<html><title>Welcome</title></html>",
+            headers={"content-type": "text/html"},
+        )
+        r = ladder(endpoint("openai", fake.base_url + "/v1"), KEY, need_paid=False)
+        assert fake.counts().paid == 1
+    assert r.ok and r.paid
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ money, at no cost. Nothing free proves an account has money again, so a billing 
 is only ever cleared by a paid generation that succeeded. Paid probes are charged to the daily
 budget before they are sent; when it is spent the ladder stops and says so.
 
-A free endpoint the server does not have (404, 405 or 501 on a model list, as many
-OpenAI-compatible proxies answer) says nothing about the credential: it is skipped, and when no
-free check gave an answer the ladder goes on to the one-token generation, because a probe that
-proved nothing must not clear anything.
+A free check decides the probe only when its answer is about this credential (see
+probes/freecheck.py): a 5xx, a 404, "database not connected" (a LiteLLM proxy without a
+database), a body that is not JSON or not in the endpoint's documented shape are the endpoint's
+own faults and say nothing; the next rung decides: the next free check, else the one-token
+generation, because a probe that proved nothing must not clear anything.
 
 The result also says whether a failure should be written into OpenClaw's state: an HTTP answer
 from the provider is evidence about the credential (written); a transport failure or a problem of
@@ -23,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import ModuleType
-from typing import Any
 
 import httpx
 
@@ -33,6 +33,7 @@ from probed.logs import MASK, get_logger
 from probed.probes import anthropic, gemini, openai
 from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, FreeCheck
+from probed.probes.freecheck import FreeAnswer, judge
 from probed.probes.http import Response, TransportError, send
 from probed.reasons import Reason
 
@@ -121,12 +122,13 @@ async def _climb(
     answered = False
     for check in endpoint.free_checks:
         outcome = await _free(client, endpoint, check, auth, timeout=timeout, now=now)
-        if outcome is _ABSENT:
-            continue
+        if isinstance(outcome, Failure):
+            return LadderResult(False, outcome, paid=False, write=False, model=None)
+        if outcome.kind == "silent":
+            continue  # says nothing about the credential: the next rung decides
         answered = True
-        if isinstance(outcome, tuple):
-            failure, write = outcome
-            return LadderResult(False, failure, paid=False, write=write, model=None)
+        if outcome.failure is not None:
+            return LadderResult(False, outcome.failure, paid=False, write=True, model=None)
     if not need_paid and answered:
         return LadderResult(True, None, paid=False, write=False, model=None)
     chosen = model or endpoint.model
@@ -170,12 +172,6 @@ async def _climb(
     return LadderResult(True, None, paid=True, write=False, model=chosen)
 
 
-# HTTP statuses that mean "no such endpoint here", not "this credential is refused".
-_ABSENT_STATUSES = frozenset({404, 405, 501})
-_ABSENT = "absent"
-_PASSED = "passed"
-
-
 async def _free(
     client: httpx.AsyncClient,
     endpoint: Endpoint,
@@ -184,104 +180,37 @@ async def _free(
     *,
     timeout: float,
     now: Callable[[], datetime],
-) -> str | tuple[Failure, bool]:
-    """_PASSED, _ABSENT (the server has no such endpoint), or (failure, worth writing)."""
+) -> FreeAnswer | Failure:
+    """The judged answer of one free check, or the transport failure that kept it from being
+    made (connect, TLS, timeout, redirect, oversized): the next rung would go to the same host
+    and meet the same wall, so that ends the ladder without writing anything."""
     headers = {k: v for k, v in auth.items() if k != "content-type"}
     try:
         resp = await send(client, "GET", endpoint.url(check.path), headers=headers, timeout=timeout)
-        if resp.status in _ABSENT_STATUSES:
-            return _ABSENT
-        if resp.status >= 400:
-            return _classify(endpoint, resp, now), True
     except TransportError as exc:
-        return classify_transport(exc.kind, exc.detail, now=now()), False
-    if check.kind == "models":
-        if _looks_like_json(resp):
-            return _PASSED
-        # a captive portal, a wrong base_url: a 200 that is not the API proves nothing
-        ctype = resp.headers.get("content-type", "no content type")
-        detail = (
-            f"{endpoint.url(check.path)} answered HTTP {resp.status} with something that is "
-            f"not the provider's JSON ({ctype})"
+        return classify_transport(exc.kind, exc.detail, now=now())
+    answer = judge(
+        endpoint.provider,
+        check,
+        resp.status,
+        resp.headers,
+        resp.body,
+        truncated=resp.truncated,
+        now=now(),
+    )
+    if answer.kind == "silent":
+        log.info(
+            "free_check_silent",
+            provider=endpoint.provider,
+            check=check.kind,
+            status=resp.status,
+            why=answer.why,
         )
-        return classify_transport("protocol", detail, now=now()), False
-    try:
-        data = resp.json()
-    except TransportError:
-        return _ABSENT  # an account endpoint we cannot read proves nothing either way
-    failure = _read_account(endpoint, check, data)
-    return (failure, True) if failure is not None else _PASSED
-
-
-def _looks_like_json(resp: Response) -> bool:
-    """A model list can be longer than the body cap, so its start decides, not a full parse."""
-    head = resp.body[:64].lstrip()
-    return head[:1] in (b"{", b"[") or "json" in resp.headers.get("content-type", "")
+    return answer
 
 
 def _classify(endpoint: Endpoint, resp: Response, now: Callable[[], datetime]) -> Failure:
     return classify(endpoint.provider, resp.status, resp.headers, resp.text, now=now())
-
-
-def _read_account(endpoint: Endpoint, check: FreeCheck, data: Any) -> Failure | None:
-    """What a free account endpoint says about money; None when it shows nothing wrong."""
-    pid = endpoint.provider
-    top_up = f"add credit to the {pid} account; probed clears the profile on the next probe"
-    d = data.get("data") if isinstance(data, dict) else None
-    if check.kind == "openrouter_credits" and isinstance(d, dict):
-        total, used = _num(d.get("total_credits")), _num(d.get("total_usage"))
-        if total is not None and used is not None and total - used <= 0:
-            return _local(Reason.BILLING, "OpenRouter credit balance is used up", top_up)
-    elif check.kind == "openrouter_key" and isinstance(d, dict):
-        remaining = _num(d.get("limit_remaining"))
-        if d.get("limit") is not None and remaining is not None and remaining <= 0:
-            return _local(
-                Reason.QUOTA,
-                "this OpenRouter key has reached its credit limit",
-                "raise the key's limit on openrouter.ai or wait for it to reset",
-            )
-    elif check.kind == "deepseek_balance" and isinstance(data, dict):
-        if data.get("is_available") is False:
-            return _local(Reason.BILLING, "DeepSeek reports the balance is not available", top_up)
-    elif check.kind == "moonshot_balance" and isinstance(d, dict):
-        available = _num(d.get("available_balance"))
-        if available is not None and available <= 0:
-            return _local(Reason.BILLING, "Moonshot reports no available balance", top_up)
-    elif check.kind == "xai_api_key" and isinstance(data, dict):
-        if data.get("api_key_blocked") or data.get("api_key_disabled"):
-            return _local(
-                Reason.AUTH_PERMANENT,
-                "xAI reports this API key is blocked or disabled",
-                "create a new xAI API key and store it in OpenClaw",
-            )
-        if data.get("team_blocked"):
-            return _local(
-                Reason.PERMISSION,
-                "xAI reports the team is blocked",
-                "check the team's status and billing in the xAI console",
-            )
-    elif check.kind == "litellm_key_info" and isinstance(data, dict):
-        info = data.get("info")
-        if isinstance(info, dict):
-            spend, cap = _num(info.get("spend")), _num(info.get("max_budget"))
-            if spend is not None and cap is not None and spend >= cap:
-                return _local(
-                    Reason.QUOTA,
-                    "the LiteLLM key has spent its max_budget",
-                    "raise the key's max_budget on the LiteLLM proxy or wait for its reset",
-                )
-    return None
-
-
-def _num(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _local(reason: Reason, message: str, action: str) -> Failure:
