@@ -45,11 +45,11 @@ def test_defaults_without_a_file() -> None:
     assert config.openclaw.state_dir == Path("/home/alice/.openclaw")
     assert config.daemon.state_dir == Path("/home/alice/.local/state/probed")
     assert config.repair.clamp_stale is True
-    assert config.backoff_for(Reason.BILLING) == Backoff(30, 240, early=600)
+    assert config.backoff_for(Reason.BILLING) == Backoff(20, 240, early=600)
     assert config.probe.lead == 20
     assert config.backoff_for(Reason.RATE_LIMIT) == Backoff(30, 300)
     assert config.backoff_for(Reason.QUOTA) == Backoff(1800, 21600)
-    assert config.backoff_for(Reason.AUTH) == Backoff(30, 240, early=600)
+    assert config.backoff_for(Reason.AUTH) == Backoff(20, 240, early=600)
     assert set(config.backoff) == set(Reason)
 
 

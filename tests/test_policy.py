@@ -66,15 +66,15 @@ def test_base_doubles_per_consecutive_failure_up_to_cap(
 
 
 def test_what_needs_a_person_is_probed_every_base_early_then_by_the_outages_age() -> None:
-    """Billing and auth: every 30 s for the first 10 minutes (a rejected probe is not billed),
+    """Billing and auth: every 20 s for the first 10 minutes (a rejected probe is not billed),
     then the interval doubles each time the outage doubles in age, up to 4 minutes."""
     for reason in (Reason.BILLING, Reason.AUTH):
         b = CFG.backoff_for(reason)
         ages = [0, 299, 599, 600, 1199, 1200, 2400, 4800, 86_400]
         got = [step(b, n, age) for n, age in enumerate(ages, start=1)]
-        assert got == [30, 30, 30, 60, 60, 120, 240, 240, 240]
+        assert got == [20, 20, 20, 40, 40, 80, 160, 240, 240]
     # the consecutive-failure count plays no part while `early` is set
-    assert step(CFG.backoff_for(Reason.BILLING), 500, age_s=10) == 30
+    assert step(CFG.backoff_for(Reason.BILLING), 500, age_s=10) == 20
 
 
 def test_defaults_come_from_config_and_backoff_window_is_bounded() -> None:
@@ -91,7 +91,7 @@ def test_cost_per_day_of_one_broken_billing_profile() -> None:
     while t < 86_400:
         t += step(b, n + 1, t)
         n += 1
-    assert 385 <= n <= 395
+    assert 405 <= n <= 425
 
 
 # ---- after a probe -------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_a_failed_billing_probe_inside_openclaws_long_window_writes_nothing() ->
         u=0.0,
     )
     assert d.outcome == "failed" and d.write_until is None
-    assert d.next_probe_at == NOW + 30 * S
+    assert d.next_probe_at == NOW + 20 * S
     assert d.until == window.until
     assert (d.streak, d.failing_since) == (1, NOW)
 
@@ -184,8 +184,8 @@ def test_a_window_that_would_lapse_before_the_next_look_is_extended() -> None:
         config=CFG,
         u=0.0,
     )
-    assert d.next_probe_at == NOW + 30 * S
-    assert d.write_until == NOW + 50 * S == d.until  # next + lead (20 s)
+    assert d.next_probe_at == NOW + 20 * S
+    assert d.write_until == NOW + 40 * S == d.until  # next + lead (20 s)
     assert d.next_probe_at + timedelta(seconds=CFG.probe.lead) == d.write_until
 
 
@@ -214,7 +214,7 @@ def test_fresh_evidence_of_another_reason_is_written_even_inside_a_longer_window
         config=CFG,
         u=0.0,
     )
-    assert d.write_until == NOW + 50 * S == d.until
+    assert d.write_until == NOW + 40 * S == d.until
 
 
 def test_no_evidence_writes_nothing_and_looks_again_before_the_window_lapses() -> None:
@@ -259,7 +259,7 @@ def test_jitter_is_drawn_once_and_bounded() -> None:
     )
     assert a == b  # the same draw, the same decision: pure
     assert a.next_probe_at is not None
-    assert NOW + 30 * S <= a.next_probe_at <= NOW + 33 * S  # 10 % of 30 s
+    assert NOW + 20 * S <= a.next_probe_at <= NOW + 22 * S  # 10 % of 20 s
     big = Config(probe=ProbeConfig(jitter=1.0, jitter_max=30))
     assert spread_s(big, 3600, 1.0) == 30  # jitter_max bounds it
     assert spread_s(big, 3600, 0.0) == 0
@@ -294,7 +294,7 @@ def test_a_cooldown_is_probed_lead_before_it_ends() -> None:
 
 def test_a_billing_window_is_probed_one_early_step_after_the_failure() -> None:
     for until in (NOW + 10 * MIN, NOW + timedelta(hours=5)):  # 9.6 and 5.28 windows
-        assert first_probe(_disabled(until), History(), now=NOW, config=CFG, u=0.0) == NOW + 30 * S
+        assert first_probe(_disabled(until), History(), now=NOW, config=CFG, u=0.0) == NOW + 20 * S
 
 
 def test_hours_in_the_first_probe_of_a_new_window_is_one_cap_after_the_failure() -> None:

@@ -218,7 +218,7 @@ def test_a_failed_billing_probe_is_retried_on_probeds_backoff_not_openclaws_wind
     tmp_path: Path,
 ) -> None:
     """OpenClaw keeps its 5-hour billing window (never shortened, and not rewritten: it already
-    outlasts the next probe); probed's next probe is its own early step, 30 s for the first
+    outlasts the next probe); probed's next probe is its own early step, 20 s for the first
     10 minutes of the outage, so a top-up is seen within a minute."""
     write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing(hours=5)})
     billing_until = read_usage(tmp_path / "oc", "anthropic:default")["disabledUntil"]
@@ -235,9 +235,9 @@ def test_a_failed_billing_probe_is_retried_on_probeds_backoff_not_openclaws_wind
     assert first.failure is not None and str(first.failure.reason) == "billing"
     assert first.until is not None and (first.until - started).total_seconds() > 4.9 * 3600
     assert first.next_probe_at is not None
-    assert 30 <= (first.next_probe_at - started).total_seconds() <= 35  # early: base 30 s
+    assert 20 <= (first.next_probe_at - started).total_seconds() <= 25  # early: base 20 s
     assert second.next_probe_at is not None
-    assert 30 <= (second.next_probe_at - started).total_seconds() <= 40  # still early
+    assert 20 <= (second.next_probe_at - started).total_seconds() <= 30  # still early
     rec = Ledger(tmp_path / "state").get("main", "anthropic:default")
     assert rec is not None and rec.next_probe_at == second.next_probe_at
     assert rec.consecutive_failures == 2 and rec.failing_since is not None
