@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from bench.scale import run_scale
 from bench.scenarios import FULL, SMOKE, Scenario
 from bench.stampede import run_stampede
 from bench.world import RunResult
+
+PHASES = (0.2, 0.5, 0.8)
 
 # LiteLLM runs on these scenarios only: its proxy keeps no state, so "hours in" is the same run.
 LITELLM_ON = ("billing_early_9.6", "billing_early_5.28_fallback")
@@ -35,7 +38,9 @@ def jobs(
     out: list[tuple[str, Callable[[], RunResult]]] = []
     for sc in scenarios:
         for i in range(repeats):
-            run = partial(run_gateway, sc, with_probed=True, repeat=i)
+            # hours in, the fix lands early, half-way and late in probed's probe interval
+            one = replace(sc, phase=PHASES[i % len(PHASES)]) if sc.hours_in else sc
+            run = partial(run_gateway, one, with_probed=True, repeat=i)
             out.append((f"{sc.name} probed #{i}", run))
         if smoke:
             continue
@@ -62,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenarios", default="", help="comma-separated scenario names (full run)")
     ap.add_argument("--no-litellm", action="store_true", help="leave the LiteLLM peer out")
     ap.add_argument("--runs-json", default="", help="also write every run's figures here")
+    ap.add_argument(
+        "--recovery-from", default="", help="take the recovery runs from a --runs-json file"
+    )
     args = ap.parse_args(argv)
     smoke = args.smoke
     only = set(args.only.split(","))
@@ -72,22 +80,38 @@ def main(argv: list[str] | None = None) -> int:
         names = set(args.scenarios.split(","))
         scenarios = tuple(s for s in scenarios if s.name in names)
     runs: list[RunResult] = []
-    if "recovery" in only:
+    parallel = args.parallel or (1 if smoke else 3)
+    recovery_note = ""
+    if args.recovery_from:
+        saved = json.loads(Path(args.recovery_from).read_text(encoding="utf-8"))
+        runs = [RunResult(**r) for r in saved["runs"]]
+        recovery_note = (
+            f"recovery section measured over {saved['wall_s'] / 60:.0f} min with "
+            f"{saved['parallel']} runs at once, load from {saved['loads'][0]} to "
+            f"{saved['loads'][-1]}"
+        )
+    elif "recovery" in only:
         todo = jobs(
             scenarios,
             smoke=smoke,
             repeats=args.repeats or (1 if smoke else 3),
             litellm=not args.no_litellm,
         )
-        with ThreadPoolExecutor(max_workers=args.parallel or (1 if smoke else 3)) as pool:
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
             futures = [(what, pool.submit(run)) for what, run in todo]
             for what, fut in futures:
                 r = fut.result()
                 runs.append(r)
                 loads.append(load_now())
                 print(f"[recovery] {what}: {json.dumps(r.to_json())}", flush=True)
-    if args.runs_json:
-        Path(args.runs_json).write_text(json.dumps([r.to_json() for r in runs], indent=1))
+                if args.runs_json:  # after every run: a crash keeps what was measured
+                    doc = {
+                        "runs": [x.to_json() for x in runs],
+                        "loads": loads,
+                        "wall_s": time.monotonic() - t0,
+                        "parallel": parallel,
+                    }
+                    Path(args.runs_json).write_text(json.dumps(doc), encoding="utf-8")
     stampede = []
     if "stampede" in only:
         for n in (1, 3) if smoke else (1, 10, 50, 100):
@@ -110,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         stampede=stampede,
         scale_rows=rows,
         wall_s=time.monotonic() - t0,
-        load=f"at the start {loads[0]}; at the end {loads[-1]}",
+        load=recovery_note
+        or f"at the start {loads[0]}; at the end {loads[-1]}; {parallel} recovery runs at once",
     )
     print(f"wrote {path}", flush=True)
     return 0

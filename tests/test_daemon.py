@@ -354,6 +354,38 @@ async def test_failure_extends_the_window_and_rearms_for_it(
 
 
 @pytest.mark.anyio
+async def test_the_daemon_arms_exactly_the_time_the_probe_decided(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """One owner of the next-probe time: after a failed probe the armed deadline, the ledger's
+    next_probe_at and the probe's own result are the same instant, jitter included (drawn
+    once, in the decision: a second draw in the daemon would move it)."""
+    from probed.ledger import Ledger
+
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    t0 = now_ms()
+    store.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": disabled(t0 + 3_600_000, t0 - 5_000)},
+    )
+    fake.respond(credential=KEY_A, kind="paid", status=402)
+    path = write_config(tmp_path, fake.base_url)
+    text = path.read_text(encoding="utf-8").replace('jitter = "0%"', 'jitter = "50%"')
+    path.write_text(text.replace('jitter_max = "0s"', 'jitter_max = "1s"'), encoding="utf-8")
+    key = Key("main", "anthropic:default")
+    async with running(path) as run:
+        first = await run.until(lambda: run.probes("anthropic:default"), "the probe")
+        decided = first[0].next_probe_at
+        assert decided is not None and first[0].failure is not None
+        armed = await run.until(lambda: run.daemon.sched.deadline(key), "the re-arm")
+        rec = Ledger(tmp_path / "probed-state").get("main", "anthropic:default")
+        assert rec is not None and rec.next_probe_at == decided == armed
+        assert rec.last_result == "billing" and rec.consecutive_failures == 1
+        assert first[0].paid and not first[0].billable  # a rejected 402 is not billed
+        assert store.usage()["anthropic:default"]["disabledUntil"] == t0 + 3_600_000
+
+
+@pytest.mark.anyio
 async def test_a_probe_in_flight_is_not_rearmed_by_other_passes(
     tmp_path: Path, fake: FakeProvider
 ) -> None:
