@@ -184,7 +184,7 @@ def run_gateway(
         gw = Gateway(root / "gw", spec, fake.base_url)
         daemon: subprocess.Popen[str] | None = None
         logs: LogReader | None = None
-        traffic = Traffic(send=lambda m: gw.chat(m, timeout=120).status)
+        traffic = Traffic(send=lambda m: gw.chat(m, timeout=60).status)
         key = ""
         t0 = fix_at = time.time()
         window_end: float | None = None

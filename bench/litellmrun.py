@@ -15,7 +15,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
+from helpers import litellm as launcher  # noqa: E402 - after the sys.path line
 from helpers.litellm import Deployment, LiteLLMProxy  # noqa: E402 - after the sys.path line
 
 HEALTH_CHECK_INTERVAL_S = 300
@@ -44,30 +44,30 @@ class HealthCheckedProxy(LiteLLMProxy):
         self.fallback = fallback
 
     def start(self) -> LiteLLMProxy:
-        from helpers import litellm as launcher
+        """The launcher's start, with this config (no shared state: runs go in parallel)."""
+        exe = launcher.require()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        cfg = self.workdir / "config.yaml"
+        cfg.write_text(self._config(), encoding="utf-8")
+        for _attempt in range(3):  # a port the OS gave us can be taken before the proxy binds
+            self.port = launcher._free_port()
+            self._spawn(exe, cfg)
+            if self._wait_ready():
+                return self
+            self.stop()
+        raise RuntimeError(f"the LiteLLM proxy did not become ready: {self.log_tail()}")
 
-        original = launcher.config_yaml
-
-        def config_yaml(deployments: Sequence[Deployment], master_key: str) -> str:
-            doc = json.loads(original(deployments, master_key))
-            doc["general_settings"].update(
-                {
-                    "background_health_checks": True,
-                    "health_check_interval": HEALTH_CHECK_INTERVAL_S,
-                }
-            )
-            doc["litellm_settings"] = {"num_retries": 0, "telemetry": False}
-            router: dict[str, object] = {"enable_health_check_routing": True}
-            if self.fallback:
-                router["fallbacks"] = [{"fake-model": ["spare-model"]}]
-            doc["router_settings"] = router
-            return json.dumps(doc, indent=2) + "\n"
-
-        launcher.config_yaml = config_yaml
-        try:
-            return super().start()
-        finally:
-            launcher.config_yaml = original
+    def _config(self) -> str:
+        doc = json.loads(launcher.config_yaml(self.deployments, self.master_key))
+        doc["general_settings"].update(
+            {"background_health_checks": True, "health_check_interval": HEALTH_CHECK_INTERVAL_S}
+        )
+        doc["litellm_settings"] = {"num_retries": 0, "telemetry": False}
+        router: dict[str, object] = {"enable_health_check_routing": True}
+        if self.fallback:
+            router["fallbacks"] = [{"fake-model": ["spare-model"]}]
+        doc["router_settings"] = router
+        return json.dumps(doc, indent=2) + "\n"
 
 
 def system_name(sc: Scenario) -> str:
@@ -87,7 +87,7 @@ def run_litellm(sc: Scenario, *, repeat: int, workdir: Path | None = None) -> Ru
                 Deployment("spare-model", f"{fake.base_url}/v1", "spare-model", SPARE_KEY)
             )
         proxy = HealthCheckedProxy(Path(tmp), deployments, fallback=sc.fallback)
-        client = httpx.Client(timeout=120)
+        client = httpx.Client(timeout=60)
 
         def send(marker: str) -> int | None:
             try:

@@ -191,14 +191,20 @@ class Daemon:
         """Rediscover every store and evaluate each one."""
         self._discover()
         items: list[tuple[Key, datetime]] = []
+        records = self._ledger_rows()  # one ledger read for the whole pass
         for store in list(self.stores.values()):
-            items += await self._evaluate(store, arm=False)
+            items += await self._evaluate(store, arm=False, records=records)
         if initial:
             items = spread(items, now=utcnow(), window_s=self.opts.spread_s)
         self.sched.schedule_many(items)
 
     async def _evaluate(
-        self, store: Store, *, arm: bool = True, finished: Key | None = None
+        self,
+        store: Store,
+        *,
+        arm: bool = True,
+        finished: Key | None = None,
+        records: list[ProbeRecord] | None = None,
     ) -> list[tuple[Key, datetime]]:
         """Make the schedule match one store. Returns what it would arm when `arm` is False.
 
@@ -214,7 +220,7 @@ class Daemon:
             self._unreadable.pop(store.agent, None)
             self._clamp_soon(store, snap)
             now = utcnow()
-            own = self._own_records(store.agent)
+            own = self._own_records(store.agent, records)
             wanted = self._wanted(snap, now, own)
             for key in [k for k in self.sched.scheduled() if k.agent == store.agent]:
                 if key not in wanted:
@@ -248,15 +254,20 @@ class Daemon:
                 self.sched.schedule_many(items)
             return items
 
-    def _own_records(self, agent: str) -> dict[tuple[str, str | None], ProbeRecord]:
-        """probed's own verdicts for one agent's keys: one ledger read per pass."""
+    def _ledger_rows(self) -> list[ProbeRecord]:
         if self.ctx is None:
-            return {}
+            return []
         try:
-            records = self.ctx.ledger.all()
+            return self.ctx.ledger.all()
         except ProbedError:
-            return {}
-        return {(r.profile, r.model): r for r in records if r.agent == agent}
+            return []  # unreadable: every window is decided afresh, nothing is lost
+
+    def _own_records(
+        self, agent: str, records: list[ProbeRecord] | None = None
+    ) -> dict[tuple[str, str | None], ProbeRecord]:
+        """probed's own verdicts for one agent's keys (one ledger read per pass)."""
+        rows = self._ledger_rows() if records is None else records
+        return {(r.profile, r.model): r for r in rows if r.agent == agent}
 
     def _wanted(
         self,
