@@ -103,12 +103,27 @@ class Row:
         return text
 
     def mean(self, attr: str) -> str:
-        vals = [float(getattr(r, attr)) for r in self.ok_runs]
+        if attr == "lapsed":
+            vals = [float(lapsed(r)) for r in self.ok_runs]
+        else:
+            vals = [float(getattr(r, attr)) for r in self.ok_runs]
         if not vals:
             return "-"
         m = statistics.mean(vals)
         spread = f" ({min(vals):.0f}-{max(vals):.0f})" if min(vals) != max(vals) else ""
         return (f"{m:.0f}" if float(m).is_integer() else f"{m:.1f}") + spread
+
+
+def lapsed(run: RunResult) -> int:
+    """User requests that reached the still-broken provider because a window had lapsed.
+
+    A request that reached it before the fix while OpenClaw's window was still active (its end,
+    read at the fix, lies after the fix; windows only grow from the outage's first failure, or
+    from the seeded state) was sent by OpenClaw itself during the window: 2026.9.6 tries a
+    disabled primary on a throttle. Anything else is counted as a lapse, unproven or not."""
+    if run.window_end_s is not None and run.window_end_s > 0:
+        return 0
+    return run.reached_broken
 
 
 def rows_of(scenarios: Sequence[Scenario], runs: Sequence[RunResult]) -> list[Row]:
@@ -203,12 +218,14 @@ def recovery_targets(rows: Sequence[Row]) -> list[tuple[bool | None, str]]:
             )
         )
     for row in probed_rows:
-        most = max((r.reached_broken for r in row.ok_runs), default=0)
+        most = max((lapsed(r) for r in row.ok_runs), default=0)
+        inside = max((r.reached_broken - lapsed(r) for r in row.ok_runs), default=0)
         out.append(
             (
                 bool(row.ok_runs) and most == 0,
-                f"{row.scenario.name}: no user request reached the still-broken provider after "
-                f"the first (most {most} in a run)",
+                f"{row.scenario.name}: no user request reached the still-broken provider because "
+                f"a window lapsed (most {most} in a run; {inside} sent by OpenClaw itself "
+                "inside its window)",
             )
         )
     for row in probed_rows:
@@ -273,19 +290,22 @@ def write(
         "(top-up, stated reset) to the first user request answered through the recovered "
         "profile (the provider saw it with that profile's key). **Failed**: user requests that "
         "got an error, from the outage's first failed request to the recovery. **Reached "
-        "broken**: user requests, after the first, that reached the still-broken provider "
-        "(a window lapsed onto the outage). **Billable**: requests sent only to test the "
-        "provider that it accepted (a probe or health check that succeeded). **Rejected**: test "
+        "broken**: user requests, after the first, that reached the still-broken provider; "
+        "**after a lapse**: those of them sent once OpenClaw's window had ended (the rest were "
+        "sent by OpenClaw itself inside its window: 2026.9.6 tries a disabled primary on a "
+        "throttle; a run whose window ended by the fix counts them all as lapses). "
+        "**Billable**: requests sent only to test the provider that it accepted (a probe or "
+        "health check that succeeded). **Rejected**: test "
         "generations the provider answered with an error (sent, not billed). **Free**: free "
         "test requests (model list). **All**: every request that reached the provider. Counts "
         "are means over the runs (min-max); recovery is the median (min-max)."
     )
     a("")
     a(
-        "| scenario | system | recovery | failed | reached broken | billable | rejected | "
-        "free | all | runs |"
+        "| scenario | system | recovery | failed | reached broken | after a lapse | billable | "
+        "rejected | free | all | runs |"
     )
-    a("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    a("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     last = ""
     for row in rows:
         sc = row.scenario
@@ -296,7 +316,8 @@ def write(
         n_runs = f"{len(row.ok_runs)}" + (f" (+{len(errors)} failed)" if errors else "")
         a(
             f"| {label} | {name} | {row.latency()} | {row.mean('failed_user')} | "
-            f"{row.mean('reached_broken')} | {row.mean('billable')} | {row.mean('rejected')} | "
+            f"{row.mean('reached_broken')} | {row.mean('lapsed')} | {row.mean('billable')} | "
+            f"{row.mean('rejected')} | "
             f"{row.mean('free')} | {row.mean('all_requests')} | {n_runs} |"
         )
     a("")

@@ -136,3 +136,16 @@ def test_smoke_run_writes_the_report(tmp_path: Path) -> None:
     assert "stated reset -> first success" in text
     assert (out / "benchmarks-recovery.png").stat().st_size > 1000
     assert "sk-fake" not in proc.stdout + proc.stderr + text  # no key in any output
+
+
+def test_requests_inside_openclaws_window_are_not_lapses() -> None:
+    """OpenClaw 2026.9.6 itself sends a user request to a disabled primary on a throttle: that
+    is not a window lapsing onto the outage. Unproven cases count as lapses."""
+    from dataclasses import replace
+
+    from bench.report import lapsed
+
+    inside = replace(_run("probed", 40.0, reached_broken=3), window_end_s=450.0)
+    ended = replace(_run("probed", 40.0, reached_broken=3), window_end_s=-1.0)
+    unknown = _run("probed", 40.0, reached_broken=2)
+    assert (lapsed(inside), lapsed(ended), lapsed(unknown)) == (0, 3, 2)
