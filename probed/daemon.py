@@ -195,7 +195,18 @@ class Daemon:
         for store in list(self.stores.values()):
             items += await self._evaluate(store, arm=False, records=records)
         if initial:
+            decided = dict(items)
             items = spread(items, now=utcnow(), window_s=self.opts.spread_s)
+            for key, at in items:
+                if at != decided.get(key):  # overdue: armed later than decided, say when
+                    log.info(
+                        "probe_scheduled",
+                        agent=key.agent,
+                        profile=key.profile,
+                        model=key.model,
+                        at=iso(at),
+                        spread=True,
+                    )
         self.sched.schedule_many(items)
 
     async def _evaluate(
