@@ -1,40 +1,117 @@
-"""`python -m bench [--smoke] [--out docs/] [--scale S]`: run every benchmark, write the report."""
+"""`python -m bench [--smoke] [--out docs/] [--repeats N] [--parallel N]`: every benchmark, and
+the report (docs/benchmarks.md and its plot).
+
+The recovery section runs in real time on real peers (bench/gatewayrun.py, bench/litellmrun.py),
+several runs at once (`--parallel`): each run has its own gateway, provider, daemon, ports and
+directories, and what they share is the machine, whose load is recorded in the report.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from bench import report
-from bench.alternatives import simulate_all
-from bench.probedrun import run_scenario
+from bench.gatewayrun import run_gateway
 from bench.scale import run_scale
-from bench.scenarios import FULL, SMOKE
+from bench.scenarios import FULL, SMOKE, Scenario
 from bench.stampede import run_stampede
+from bench.world import RunResult
+
+PHASES = (0.2, 0.5, 0.8)
+
+# LiteLLM runs on these scenarios only: its proxy keeps no state, so "hours in" is the same run.
+LITELLM_ON = ("billing_early_9.6", "billing_early_5.28_fallback")
+
+
+def jobs(
+    scenarios: tuple[Scenario, ...], *, smoke: bool, repeats: int, litellm: bool
+) -> list[tuple[str, Callable[[], RunResult]]]:
+    """(what, run) for every run of the recovery section, the slow ones first."""
+    out: list[tuple[str, Callable[[], RunResult]]] = []
+    for sc in scenarios:
+        for i in range(repeats):
+            # hours in, the fix lands early, half-way and late in probed's probe interval
+            one = replace(sc, phase=PHASES[i % len(PHASES)]) if sc.hours_in else sc
+            run = partial(run_gateway, one, with_probed=True, repeat=i)
+            out.append((f"{sc.name} probed #{i}", run))
+        if smoke:
+            continue
+        out.append((f"{sc.name} alone", partial(run_gateway, sc, with_probed=False, repeat=0)))
+        if litellm and sc.name in LITELLM_ON:
+            from bench.litellmrun import run_litellm
+
+            out.append((f"{sc.name} litellm", partial(run_litellm, sc, repeat=0)))
+    return out
+
+
+def load_now() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--smoke", action="store_true", help="the small CI configuration")
     ap.add_argument("--out", default="docs", help="where benchmarks.md and the PNG go")
-    ap.add_argument(
-        "--scale", type=float, default=None, help="time divisor (default 600; 100 smoke)"
-    )
     ap.add_argument("--only", default="recovery,stampede,scale", help="sections to run")
+    ap.add_argument("--repeats", type=int, default=None, help="runs of probed per scenario")
+    ap.add_argument("--parallel", type=int, default=None, help="recovery runs at once")
+    ap.add_argument("--scenarios", default="", help="comma-separated scenario names (full run)")
+    ap.add_argument("--no-litellm", action="store_true", help="leave the LiteLLM peer out")
+    ap.add_argument("--runs-json", default="", help="also write every run's figures here")
+    ap.add_argument(
+        "--recovery-from", default="", help="take the recovery runs from a --runs-json file"
+    )
     args = ap.parse_args(argv)
     smoke = args.smoke
-    scale = args.scale or (100.0 if smoke else 600.0)
     only = set(args.only.split(","))
     t0 = time.monotonic()
+    loads = [load_now()]
     scenarios = SMOKE if smoke else FULL
-    probed, sims = [], []
-    if "recovery" in only:
-        for sc in scenarios:
-            print(f"[recovery] {sc.name} ...", flush=True)
-            probed.append(run_scenario(sc, scale, timeout_s=30 if smoke else None))
-            sims += simulate_all(sc)
-            print(f"  probed: {probed[-1]}", flush=True)
+    if args.scenarios:
+        names = set(args.scenarios.split(","))
+        scenarios = tuple(s for s in scenarios if s.name in names)
+    runs: list[RunResult] = []
+    parallel = args.parallel or (1 if smoke else 3)
+    recovery_note = ""
+    if args.recovery_from:
+        saved = json.loads(Path(args.recovery_from).read_text(encoding="utf-8"))
+        runs = [RunResult(**r) for r in saved["runs"]]
+        recovery_note = (
+            f"recovery section measured over {saved['wall_s'] / 60:.0f} min with "
+            f"{saved['parallel']} runs at once, load from {saved['loads'][0]} to "
+            f"{saved['loads'][-1]}"
+        )
+    elif "recovery" in only:
+        todo = jobs(
+            scenarios,
+            smoke=smoke,
+            repeats=args.repeats or (1 if smoke else 3),
+            litellm=not args.no_litellm,
+        )
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            futures = [(what, pool.submit(run)) for what, run in todo]
+            for what, fut in futures:
+                r = fut.result()
+                runs.append(r)
+                loads.append(load_now())
+                print(f"[recovery] {what}: {json.dumps(r.to_json())}", flush=True)
+                if args.runs_json:  # after every run: a crash keeps what was measured
+                    doc = {
+                        "runs": [x.to_json() for x in runs],
+                        "loads": loads,
+                        "wall_s": time.monotonic() - t0,
+                        "parallel": parallel,
+                    }
+                    Path(args.runs_json).write_text(json.dumps(doc), encoding="utf-8")
     stampede = []
     if "stampede" in only:
         for n in (1, 3) if smoke else (1, 10, 50, 100):
@@ -48,25 +125,17 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(run_scale(n, 100, idle_s=3.0 if smoke else 60.0))
             print(f"  {rows[-1]}", flush=True)
     cmd = "python -m bench" + (" --smoke" if smoke else "") + f" --out {args.out}"
-    notes = []
-    for r in probed:
-        if r.probes == 0:
-            notes.append(
-                f"probed sent no probe in scenario {r.scenario}: its latency is what OpenClaw's "
-                "own windows gave (see the report to the lead)."
-            )
     path = report.write(
         Path(args.out),
         command=cmd,
         smoke=smoke,
-        scale=scale,
         scenarios=scenarios,
-        probed=probed,
-        sims=sims,
+        runs=runs,
         stampede=stampede,
         scale_rows=rows,
         wall_s=time.monotonic() - t0,
-        notes=notes,
+        load=recovery_note
+        or f"at the start {loads[0]}; at the end {loads[-1]}; {parallel} recovery runs at once",
     )
     print(f"wrote {path}", flush=True)
     return 0

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
+import statistics
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from bench.alternatives import SimResult
-from bench.probedrun import ProbedResult
 from bench.scale import ScaleResult
-from bench.scenarios import Scenario
+from bench.scenarios import CRON_S, STEADY_S, Scenario
 from bench.stampede import StampedeResult
+from bench.world import RunResult
+from probed import policy
+from probed.config import Config
+from probed.reasons import Reason
 
 
 def human(seconds: float | None) -> str:
@@ -50,39 +54,194 @@ def machine() -> str:
     )
 
 
-def plot(
-    path: Path,
-    scenarios: Sequence[Scenario],
-    probed: Sequence[ProbedResult],
-    sims: Sequence[SimResult],
-) -> None:
+def _median(xs: Sequence[float]) -> float:
+    return float(statistics.median(xs))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One (scenario, system) over its repeated runs."""
+
+    scenario: Scenario
+    system: str
+    runs: tuple[RunResult, ...]
+
+    @property
+    def ok_runs(self) -> list[RunResult]:
+        return [r for r in self.runs if r.error is None]
+
+    @property
+    def recovered(self) -> list[float]:
+        return [r.recovered_s for r in self.ok_runs if r.recovered_s is not None]
+
+    @property
+    def all_recovered(self) -> bool:
+        return bool(self.ok_runs) and len(self.recovered) == len(self.ok_runs)
+
+    def worst(self) -> float:
+        """The slowest run; a run with no success within the horizon counts as past it."""
+        if not self.ok_runs:
+            return math.inf
+        return max(r.recovered_s if r.recovered_s is not None else math.inf for r in self.ok_runs)
+
+    def median(self) -> float:
+        vals = [r.recovered_s if r.recovered_s is not None else math.inf for r in self.ok_runs]
+        return _median(vals) if vals else math.inf
+
+    def latency(self) -> str:
+        if not self.ok_runs:
+            return "failed to run"
+        n, got = len(self.ok_runs), self.recovered
+        horizon = human(self.scenario.horizon_s)
+        if not got:
+            ends = [r.window_end_s for r in self.ok_runs if r.window_end_s is not None]
+            tail = f"; its window ends {human(max(ends))} after the fix" if ends else ""
+            return f"none within {horizon}{tail}"
+        text = human(_median(got)) if len(got) == n else f"{len(got)}/{n} within {horizon}"
+        if len(got) > 1:
+            text += f" ({human(min(got))}-{human(max(got))})"
+        return text
+
+    def mean(self, attr: str) -> str:
+        if attr == "lapsed":
+            vals = [float(lapsed(r)) for r in self.ok_runs]
+        else:
+            vals = [float(getattr(r, attr)) for r in self.ok_runs]
+        if not vals:
+            return "-"
+        m = statistics.mean(vals)
+        spread = f" ({min(vals):.0f}-{max(vals):.0f})" if min(vals) != max(vals) else ""
+        return (f"{m:.0f}" if float(m).is_integer() else f"{m:.1f}") + spread
+
+
+def lapsed(run: RunResult) -> int:
+    """User requests that reached the still-broken provider because a window had lapsed.
+
+    A request that reached it before the fix while OpenClaw's window was still active (its end,
+    read at the fix, lies after the fix; windows only grow from the outage's first failure, or
+    from the seeded state) was sent by OpenClaw itself during the window: 2026.9.6 tries a
+    disabled primary on a throttle. Anything else is counted as a lapse, unproven or not."""
+    if run.window_end_s is not None and run.window_end_s > 0:
+        return 0
+    return run.reached_broken
+
+
+def rows_of(scenarios: Sequence[Scenario], runs: Sequence[RunResult]) -> list[Row]:
+    out: list[Row] = []
+    for sc in scenarios:
+        systems = list(dict.fromkeys(r.system for r in runs if r.scenario == sc.name))
+        for system in systems:
+            mine = tuple(r for r in runs if r.scenario == sc.name and r.system == system)
+            out.append(Row(sc, system, mine))
+    return out
+
+
+def is_probed(row: Row) -> bool:
+    return row.system.startswith("probed")
+
+
+def _short(seconds: float) -> str:
+    return human(seconds) if math.isfinite(seconds) else "none"
+
+
+def plot(path: Path, rows: Sequence[Row]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    systems = ["probed (real daemon)", *sorted({s.system for s in sims})]
-    names = [sc.name for sc in scenarios]
-    fig, ax = plt.subplots(figsize=(11, 5))
-    width = 0.8 / len(systems)
-    for k, system in enumerate(systems):
-        vals = []
-        for sc in scenarios:
-            if k == 0:
-                r = next((p for p in probed if p.scenario == sc.name), None)
-                v = r.latency_s if r and r.latency_s is not None else 0.0
+    scenarios = list(dict.fromkeys(r.scenario.name for r in rows))
+    per = max(sum(1 for r in rows if r.scenario.name == n) for n in scenarios)
+    width = 0.8 / max(1, per)
+    colours: dict[str, str] = {}
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#7f7f7f"]
+    fig, ax = plt.subplots(figsize=(12, 5.5))
+    for i, name in enumerate(scenarios):
+        mine = [r for r in rows if r.scenario.name == name]
+        for k, row in enumerate(mine):
+            family = "probed" if is_probed(row) else row.system.split(" (")[0]
+            colour = colours.setdefault(family, palette[len(colours) % len(palette)])
+            got = row.recovered
+            x = i + k * width
+            if got and row.all_recovered:
+                v = max(_median(got), 0.3)
+                lo, hi = max(0.0, v - max(min(got), 0.3)), max(0.0, max(got) - v)
+                ax.bar(x, v, width, color=colour, yerr=[[lo], [hi]], capsize=3)
             else:
-                v = next(s.latency_s for s in sims if s.system == system and s.scenario == sc.name)
-            vals.append(max(v, 1.0) / 60)
-        ax.bar([i + k * width for i in range(len(names))], vals, width, label=system)
+                ax.bar(x, row.scenario.horizon_s, width, color="white", edgecolor=colour,
+                       hatch="//")  # fmt: skip
+            ax.text(x, 0.35, row.system, rotation=90, fontsize=6, ha="center", va="bottom")
+        ax.hlines(
+            mine[0].scenario.target_s,
+            i - width / 2,
+            i + width * (len(mine) - 0.5),
+            colors="k",
+            linestyles="dashed",
+            linewidth=1,
+        )
     ax.set_yscale("log")
-    ax.set_ylabel("real recovery -> usable in OpenClaw's state (minutes, log; floor 1 s)")
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(names))], names, rotation=20)
-    ax.legend(fontsize=8)
-    ax.set_title("Recovery latency per outage scenario")
+    ax.set_ylim(0.3, None)
+    ax.set_ylabel("fix -> first successful request through the profile (s, log)")
+    ax.set_xticks([i + width * (per - 1) / 2 for i in range(len(scenarios))], scenarios, fontsize=8)
+    ax.set_title(
+        "Recovery at the gateway (median, min-max; hatched: none within the horizon; "
+        "dashed: target)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def recovery_targets(rows: Sequence[Row]) -> list[tuple[bool | None, str]]:
+    """Every target of issue 12 the recovery runs can check, met or not."""
+    out: list[tuple[bool | None, str]] = []
+    probed_rows = [r for r in rows if is_probed(r)]
+    for row in probed_rows:
+        sc = row.scenario
+        what = "stated reset -> first success" if sc.reset_stated else "fix -> first success"
+        out.append(
+            (
+                row.all_recovered and row.worst() <= sc.target_s,
+                f"{sc.name}: {what} <= {human(sc.target_s)} in every run "
+                f"({row.system}; slowest {_short(row.worst())}, {len(row.ok_runs)} runs)",
+            )
+        )
+    for row in probed_rows:
+        most = max((r.billable for r in row.ok_runs), default=0)
+        rej = sum(r.rejected for r in row.ok_runs)
+        out.append(
+            (
+                bool(row.ok_runs) and most <= 1,
+                f"{row.scenario.name}: <= 1 billable request per recovery (most {most}; "
+                f"{rej} rejected probes over {len(row.ok_runs)} runs, shown, not billed)",
+            )
+        )
+    for row in probed_rows:
+        most = max((lapsed(r) for r in row.ok_runs), default=0)
+        inside = max((r.reached_broken - lapsed(r) for r in row.ok_runs), default=0)
+        out.append(
+            (
+                bool(row.ok_runs) and most == 0,
+                f"{row.scenario.name}: no user request reached the still-broken provider because "
+                f"a window lapsed (most {most} in a run; {inside} sent by OpenClaw itself "
+                "inside its window)",
+            )
+        )
+    for row in probed_rows:
+        alts = [r for r in rows if r.scenario.name == row.scenario.name and not is_probed(r)]
+        if not alts:
+            out.append((None, f"{row.scenario.name}: no alternative was run"))
+            continue
+        best = min(alts, key=lambda r: r.median())
+        out.append(
+            (
+                row.median() <= best.median(),
+                f"{row.scenario.name}: no slower than the best alternative (probed median "
+                f"{_short(row.median())} vs {best.system} {_short(best.median())})",
+            )
+        )
+    return out
 
 
 def write(
@@ -90,18 +249,19 @@ def write(
     *,
     command: str,
     smoke: bool,
-    scale: float,
     scenarios: Sequence[Scenario],
-    probed: Sequence[ProbedResult],
-    sims: Sequence[SimResult],
+    runs: Sequence[RunResult],
     stampede: Sequence[StampedeResult],
     scale_rows: Sequence[ScaleResult],
     wall_s: float,
+    load: str,
     notes: Sequence[str] = (),
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     png = out / "benchmarks-recovery.png"
-    plot(png, scenarios, probed, sims)
+    rows = rows_of(scenarios, runs)
+    if rows:
+        plot(png, rows)
     L: list[str] = []
     a = L.append
     a("# Benchmarks")
@@ -111,99 +271,72 @@ def write(
     a(f"    {command}")
     a("")
     a(
-        f"- configuration: {'SMOKE (CI)' if smoke else 'full'}; time scale 1/{scale:g}; "
-        f"total wall time {wall_s:.0f} s"
+        f"- configuration: {'SMOKE (CI)' if smoke else 'full'}; real time (no scaling); "
+        f"total wall time {wall_s / 60:.1f} min"
     )
     a(f"- machine: {machine()}")
+    a(f"- load while it ran: {load}")
     a("")
     for n in notes:
         a(f"> {n}")
         a("")
-    a("## 1. Recovery latency and probe cost")
+    a("## 1. Recovery at the gateway, beside real peers")
     a("")
     a(
-        "Latency: from the provider's real recovery to the profile usable in OpenClaw's state "
-        "(mean over 30 health-check phases for LiteLLM). Paid / free: upstream requests sent only "
-        "to test the provider, from the outage to the recovery being seen. Failed jobs: cron runs "
-        "(OpenClaw's own traffic) sent to the dead profile."
-    )
-    a("")
-    a("| scenario | system | latency | paid probes | free probes | failed jobs |")
-    a("| --- | --- | ---: | ---: | ---: | ---: |")
-    for sc in scenarios:
-        r = next((p for p in probed if p.scenario == sc.name), None)
-        if r is not None:
-            extra = (
-                f" ({r.probes} probes"
-                + (f", {r.early_probes} before their window" if r.early_probes else "")
-                + ")"
-            )
-            a(
-                f"| {sc.label} | **probed** (real daemon){extra} | {human(r.latency_s)} | "
-                f"{r.paid_probes} | {r.free_probes} | {r.failed_user} |"
-            )
-        for s in sims:
-            if s.scenario == sc.name:
-                lat = human(s.latency_s)
-                if s.latency_max_s != s.latency_s:
-                    lat += f" (max {human(s.latency_max_s)})"
-                a(
-                    f"| | {s.system} | {lat} | {_count(s.paid_probes)} | "
-                    f"{_count(s.free_probes)} | {_count(s.failed_user)} |"
-                )
-    a("")
-    a(
-        "**Reading it.** A latency of 0 s means the window had already lapsed when the provider "
-        "recovered, so OpenClaw's state let traffic through at once; the price is in the last "
-        "column, since every lapsed window sends the next job into the outage. probed keeps the "
-        "profile out of rotation until a probe proves it back (one failed job per outage: the "
-        "one that found it) and pays for that with a latency bounded by its backoff step: for "
-        "billing 10 min doubling to the 2 h cap (`[backoff.billing]`), so a top-up at an "
-        "unannounced time is seen within one step, on average half of one. Where the provider "
-        "states its reset (rate limit, quota), probed is there within the jitter "
-        "(`min(10 % of the window, 30 s)`). The fake provider fails every request of a dead key, "
-        "its free model list included, so probed's failed probes stop at the free check; "
-        "against a provider whose model list still answers during a billing outage each of them "
-        "would be a one-token paid probe (at the 2 h cap, 12 a day; `[probe] daily_budget` "
-        "bounds it). LiteLLM's fractional counts are means over the 30 phases of its 300 s "
-        'health-check timer. A probe "before its window" is the immediate probe of a credential '
-        "replaced in the store while its auth window was open (the token scenario)."
-    )
-    a("")
-    a(f"![recovery latency per scenario]({png.name})")
-    a("")
-    a(
-        "Idle cost while nothing is wrong, per provider and day: probed 0 requests; OpenClaw 0; "
-        "LiteLLM background health checks 288 paid requests per model."
+        "Each run starts a real OpenClaw gateway (2026.9.6 or 2026.5.28, offline, "
+        "`tests/helpers/gateway.py`) or a real LiteLLM proxy (`tests/helpers/litellm.py`), a "
+        "fake provider on 127.0.0.1 whose free endpoints keep answering during the outage, and "
+        f"user traffic: one request every {STEADY_S:g} s. **Recovery** is the time from the fix "
+        "(top-up, stated reset) to the first user request answered through the recovered "
+        "profile (the provider saw it with that profile's key). **Failed**: user requests that "
+        "got an error, from the outage's first failed request to the recovery. **Reached "
+        "broken**: user requests, after the first, that reached the still-broken provider; "
+        "**after a lapse**: those of them sent once OpenClaw's window had ended (the rest were "
+        "sent by OpenClaw itself inside its window: 2026.9.6 tries a disabled primary on a "
+        "throttle; a run whose window ended by the fix counts them all as lapses). "
+        "**Billable**: requests sent only to test the provider that it accepted (a probe or "
+        "health check that succeeded). **Rejected**: test "
+        "generations the provider answered with an error (sent, not billed). **Free**: free "
+        "test requests (model list). **All**: every request that reached the provider. Counts "
+        "are means over the runs (min-max); recovery is the median (min-max)."
     )
     a("")
     a(
-        "**How probed was run.** The real daemon (`bench/daemonproc.py`: `probed.daemon.Daemon` "
-        "with its APScheduler scheduler, classifier, policy and SQLite state writes) against a "
-        "real OpenClaw 2026.9.6-layout SQLite store and the real FakeProvider HTTP server. "
-        f"Every duration is divided by {scale:g}: scenario timings, backoff base and cap for every "
-        "reason, jitter_max, the Retry-After / reset values the provider sends, the cron period "
-        "and the daemon's in-code windows (start-up spread, rescan, retry). The probe timeout "
-        "(5 s) and the daily budget (a UTC day) are not scaled; neither is reached. OpenClaw "
-        "2026.9's own cron traffic runs beside it and records its failures in the same store by "
-        "OpenClaw's rules. Latency is reported in unscaled units as (probe start - recovery) x "
-        "scale + the probe's own measured execution time, so a fixed overhead (HTTP round trip, "
-        "store write) is not multiplied by the scale; what remains multiplied is the daemon's "
-        "wake-up lateness (section 3: p99 x scale is the error bar) and the monitor's 2 ms poll."
+        "| scenario | system | recovery | failed | reached broken | after a lapse | billable | "
+        "rejected | free | all | runs |"
     )
+    a("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    last = ""
+    for row in rows:
+        sc = row.scenario
+        label = f"{sc.label} ({sc.gateway})" if sc.name != last else ""
+        last = sc.name
+        name = f"**{row.system}**" if is_probed(row) else row.system
+        errors = [r.error for r in row.runs if r.error]
+        n_runs = f"{len(row.ok_runs)}" + (f" (+{len(errors)} failed)" if errors else "")
+        a(
+            f"| {label} | {name} | {row.latency()} | {row.mean('failed_user')} | "
+            f"{row.mean('reached_broken')} | {row.mean('lapsed')} | {row.mean('billable')} | "
+            f"{row.mean('rejected')} | "
+            f"{row.mean('free')} | {row.mean('all_requests')} | {n_runs} |"
+        )
     a("")
-    a(
-        "**How the alternatives were modelled** (discrete-event simulations on the same "
-        "timelines, `bench/alternatives.py`): OpenClaw 2026.9.6 and 2026.5.28 per "
-        "openclaw-runtime.md section 5: billing `base x 2^(n-1)` (10 min, resp. 5 h; cap 24 h), "
-        "an active window never extended, counters reset when the previous window expired "
-        "(2026.9 keeps the rate_limit count); rate_limit 30 s x 2^(n-1) (2026.9) or the transient "
-        "ladder 30 s / 60 s / 5 min (2026.5, and both for overloaded/auth). No background probe: "
-        "only a cron job every 30 min, with a fallback model on another provider, so during a "
-        "window the primary is tried only within 2 min of its end (PROBE_MARGIN) or for a "
-        "rate_limit with no reported reset. LiteLLM: background health checks every 300 s, each a "
-        "paid call, with health-check routing."
-    )
+    for run in runs:
+        if run.error:
+            a(f"- run failed: {run.scenario} / {run.system} #{run.repeat}: {run.error}")
+    a("")
+    if rows:
+        a(f"![recovery per scenario]({png.name})")
+        a("")
+    a("### Targets (issue 12)")
+    a("")
+    for ok, text in recovery_targets(rows):
+        mark = "n/a" if ok is None else ("met" if ok else "MISSED")
+        a(f"- {text}: **{mark}**")
+    a("")
+    a(_reading())
+    a("")
+    a(_cost_per_day())
     a("")
     a("## 2. Stampede: N concurrent `probed probe anthropic`")
     a("")
@@ -326,10 +459,49 @@ def _scaling(rows: Sequence[ScaleResult]) -> str:
     )
 
 
-def _unused(_: Any) -> None:
-    return None
+def _reading() -> str:
+    return (
+        "**Reading it.** OpenClaw alone keeps a profile it took out until its own window ends: "
+        "10 minutes for a first billing failure on 2026.9.6 (it refuses requests without "
+        "calling the provider meanwhile), 5 hours on 2026.5.28, where a configured fallback "
+        "answers instead and the primary is not tried. probed beside it probes the profile "
+        "early and often while a person must act (every 20 s for the first 10 minutes of an "
+        "outage, then less often as the outage ages, at most 4 minutes apart: "
+        "`[backoff.billing]`); a probe the provider rejects costs nothing, and the first one "
+        "that succeeds clears the state and runs `openclaw secrets reload`, so the next user "
+        "request goes through. A stated reset is written into OpenClaw's state as the window's "
+        "end, so the gateway goes back at that instant by itself. LiteLLM's health checks run "
+        "every 300 s whatever happens, each billed when it succeeds; with one deployment its "
+        "router sends user requests to the broken provider anyway (fail-open), which is why it "
+        "is back at the next user request and why its failed and reached-broken counts are "
+        "what they are."
+    )
 
 
-def _count(x: float) -> str:
-    """Whole numbers as such; a mean to one decimal."""
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+def _cost_per_day() -> str:
+    """Requests per day per broken profile at the defaults, from the policy itself."""
+    cfg = Config()
+    lines = ["### Cost per day per broken profile (defaults, from `probed.policy`)", ""]
+    lines.append(
+        "| reason | probes in the first 24 h | paid generations | billed | free requests |"
+    )
+    lines.append("| --- | ---: | ---: | ---: | ---: |")
+    for reason, paid in ((Reason.BILLING, True), (Reason.AUTH, False), (Reason.RATE_LIMIT, False)):
+        b = cfg.backoff_for(reason)
+        t, n = 0.0, 0
+        while t < 86_400:
+            t += policy.step(b, n + 1, t)
+            n += 1
+        gens = f"{n} (rejected: not billed)" if paid else "0"
+        lines.append(f"| {reason} | {n} | {gens} | 0, then 1 at recovery | {n} (model list) |")
+    lines.append("")
+    lines.append(
+        f"LiteLLM's background health checks: {86_400 // 300} paid completions per model per "
+        "day, broken or not (each billed when it succeeds), overnight included. OpenClaw alone: "
+        f"no test requests; its users' requests are the probes (one every {STEADY_S:g} s here, "
+        f"plus a cron job every {CRON_S / 60:.0f} min day and night). Overnight, with no steady "
+        "traffic, probed's schedule is the same, so a fix made at night is cleared before the "
+        "morning's first request; no overnight scenario is timed (its first success would be "
+        "the morning's first request, for every system)."
+    )
+    return "\n".join(lines)

@@ -1,73 +1,109 @@
-"""The outage scenarios, in unscaled seconds: when the provider fails, how, and when it recovers.
+"""The outage scenarios, in real seconds, played against real OpenClaw gateways.
 
-t = 0 is the first failed request (a cron job hits the outage and OpenClaw records it). The real
-recovery R is the end of the last failing phase; a token scenario recovers when the new token is
-written into the store at R.
+t = 0 is the outage's first failed user request (OpenClaw records it and takes the profile out);
+the fix (a top-up, a quota or rate-limit reset) comes `fix_s` later. A scenario "hours in"
+starts from a state seeded as OpenClaw and probed would have it hours into an outage: OpenClaw's
+window extended by its own doubling, probed's ledger with the outage's start hours back and its
+last probe `phase` of an interval ago, because nothing at this scale can be waited out for real.
+
+Traffic is what users send: steady requests (one every `STEADY_S` while people work) and a cron
+job every 30 minutes; overnight there are no steady requests (see report.py for what that
+changes, and why no overnight scenario is timed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-MIN = 60.0
-HOUR = 3600.0
+STEADY_S = 2.0  # one user request every 2 s while people work
+CRON_S = 1800.0  # and a cron job every 30 minutes, day and night
 
-
-@dataclass(frozen=True)
-class Phase:
-    start: float
-    end: float
-    kind: str  # rate_limit | quota | billing | auth | overloaded
+Release = Literal["2026.9.6", "2026.5.28"]
+Kind = Literal["billing", "rate_limit"]
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     label: str
-    phases: tuple[Phase, ...]
-    reports_reset: bool = False  # the provider states when it will work again
-    replace_key: bool = False  # recovery = a new credential written into the store at R
+    release: Release
+    kind: Kind
+    fix_s: float  # the fix (top-up, reset) this long after the first failed request
+    fallback: bool = False  # agents.defaults.model.fallbacks has a model on another provider
+    hours_in: float = 0.0  # > 0: seeded this many hours into the outage
+    phase: float = 0.5  # hours in: where in probed's probe interval the fix lands (0..1)
+    reset_stated: bool = False  # the provider names its reset (Retry-After) on every 429
+    horizon_s: float = 300.0  # how long after the fix a run waits for a success
+    target_s: float = 60.0  # the issue's target: first success at most this long after the fix
 
     @property
-    def recovery(self) -> float:
-        return self.phases[-1].end
+    def gateway(self) -> str:
+        fb = "with a fallback" if self.fallback else "no fallback"
+        return f"OpenClaw {self.release}, {fb}"
 
-    @property
-    def kind(self) -> str:
-        return self.phases[0].kind
-
-    def failing(self, t: float) -> Phase | None:
-        """The phase in force at t (None: the provider works)."""
-        for p in self.phases:
-            if p.start <= t < p.end:
-                return p
-        return None
-
-
-def _one(name: str, label: str, kind: str, r: float, **kw: bool) -> Scenario:
-    return Scenario(name, label, (Phase(0.0, r, kind),), **kw)
-
-
-FLAP = tuple(Phase(start, start + 30 * MIN, "overloaded") for start in (0.0, 40 * MIN, 80 * MIN))
 
 FULL: tuple[Scenario, ...] = (
-    _one("rate_limit", "rate limit, Retry-After 150 s", "rate_limit", 150.0, reports_reset=True),
-    _one(
-        "quota",
-        "quota window, reset stated (3 h 12 m)",
-        "quota",
-        3 * HOUR + 12 * MIN,
-        reports_reset=True,
+    Scenario(
+        "billing_early_9.6",
+        "billing, top-up 2 min into the outage",
+        "2026.9.6",
+        "billing",
+        fix_s=120.0,
     ),
-    _one("billing_17m", "billing, top-up after 17 m", "billing", 17 * MIN),
-    _one("billing_2h", "billing, top-up after 2 h 07 m", "billing", 2 * HOUR + 7 * MIN),
-    _one("billing_8h", "billing, top-up after 8 h 13 m", "billing", 8 * HOUR + 13 * MIN),
-    _one("billing_24h", "billing, top-up after 23 h 53 m", "billing", 23 * HOUR + 53 * MIN),
-    _one("token", "expired token, replaced after 47 m", "auth", 47 * MIN, replace_key=True),
-    Scenario("flapping", "flapping: 30 m down / 10 m up x3, then up", FLAP),
+    Scenario(
+        "billing_early_5.28_fallback",
+        "billing, top-up 2 min into the outage",
+        "2026.5.28",
+        "billing",
+        fix_s=120.0,
+        fallback=True,
+    ),
+    Scenario(
+        "billing_hours_9.6",
+        "billing, top-up 5 h into the outage",
+        "2026.9.6",
+        "billing",
+        fix_s=60.0,
+        hours_in=5.0,
+        target_s=300.0,
+        horizon_s=330.0,
+    ),
+    Scenario(
+        "billing_hours_5.28_fallback",
+        "billing, top-up 5 h into the outage",
+        "2026.5.28",
+        "billing",
+        fix_s=60.0,
+        fallback=True,
+        hours_in=5.0,
+        target_s=300.0,
+        horizon_s=330.0,
+    ),
+    Scenario(
+        "rate_limit_reset_9.6",
+        "rate limit, Retry-After 90 s",
+        "2026.9.6",
+        "rate_limit",
+        fix_s=90.0,
+        reset_stated=True,
+        target_s=2.0,
+        horizon_s=120.0,
+    ),
 )
 
-SMOKE: tuple[Scenario, ...] = (FULL[0],)
+SMOKE: tuple[Scenario, ...] = (
+    Scenario(
+        "rate_limit_reset_9.6",
+        "rate limit, Retry-After 15 s",
+        "2026.9.6",
+        "rate_limit",
+        fix_s=15.0,
+        reset_stated=True,
+        target_s=2.0,
+        horizon_s=40.0,
+    ),
+)
 
 
 def by_name(names: list[str]) -> tuple[Scenario, ...]:

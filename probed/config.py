@@ -59,10 +59,13 @@ class MetricsConfig:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Seconds: `base` doubles per consecutive failure, up to `cap`."""
+    """Seconds: `base` doubles per consecutive failure, up to `cap`. With `early` (> 0), the
+    interval stays at `base` for the first `early` of an outage, then doubles with its age
+    (policy.step): a probe a provider rejects is not billed, so a fix is seen soon."""
 
     base: float
     cap: float
+    early: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +103,13 @@ class ProbeConfig:
     jitter: float = 0.10  # fraction of the window
     jitter_max: float = 30.0
     daily_budget: int = 48
+    lead: float = 20.0  # probe this long before OpenClaw's own window ends
 
 
 @dataclass(frozen=True, slots=True)
 class RepairConfig:
     clamp_stale: bool = True
+    stale_after: float = 7200.0  # a billing window longer than this past lastFailureAt is stale
 
 
 Backend = Literal["local", "redis"]
@@ -122,18 +127,19 @@ class CoordinationConfig:
     namespace: str = "probed"
 
 
-# Probe spacing per reason. Short windows for what passes by itself, longer for what needs a
-# person; quota's 30 m -> 6 h applies only when the provider gave no reset time.
+# Probe spacing per reason. What needs a person (billing, auth) is probed early and often: the
+# provider rejects such a probe without billing it, and the fix should be seen within a minute
+# (docs/policy.md); quota's 30 m -> 6 h applies only when the provider gave no reset time.
 DEFAULT_BACKOFF: Mapping[Reason, Backoff] = MappingProxyType(
     {
         Reason.RATE_LIMIT: Backoff(30, 300),
         Reason.OVERLOADED: Backoff(30, 300),
         Reason.TIMEOUT: Backoff(30, 300),
         Reason.UNKNOWN: Backoff(60, 1800),
-        Reason.BILLING: Backoff(600, 7200),
+        Reason.BILLING: Backoff(20, 240, early=600),
         Reason.QUOTA: Backoff(1800, 21600),
-        Reason.AUTH: Backoff(600, 21600),
-        Reason.AUTH_PERMANENT: Backoff(3600, 86400),
+        Reason.AUTH: Backoff(20, 240, early=600),
+        Reason.AUTH_PERMANENT: Backoff(60, 1800, early=600),
         Reason.PERMISSION: Backoff(600, 21600),
         Reason.MODEL_NOT_FOUND: Backoff(600, 21600),
         Reason.FORMAT: Backoff(600, 3600),
@@ -421,6 +427,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         jitter=_percent(p, "jitter", jitter_text),
         jitter_max=p.duration("jitter_max", 30.0),
         daily_budget=p.integer("daily_budget", 48, minimum=0),
+        lead=p.duration("lead", 20.0),
     )
     if probe.timeout <= 0:
         raise p.fail("timeout", "must be longer than 0s")
@@ -440,6 +447,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         default = DEFAULT_BACKOFF[reason]
         base = t.duration("base", default.base)
         cap = t.duration("cap", default.cap)
+        early = t.duration("early", default.early)
         if base <= 0:
             raise t.fail("base", "must be longer than 0s")
         if cap < base:
@@ -448,11 +456,16 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
                 f"({format_duration(cap)}) must not be shorter than base ({format_duration(base)})",
             )
         t.finish()
-        backoff[reason] = Backoff(base, cap)
+        backoff[reason] = Backoff(base, cap, early)
     b.finish()
 
     r = top.table_at("repair")
-    repair = RepairConfig(clamp_stale=r.boolean("clamp_stale", True))
+    repair = RepairConfig(
+        clamp_stale=r.boolean("clamp_stale", True),
+        stale_after=r.duration("stale_after", 7200.0),
+    )
+    if repair.stale_after <= 0:
+        raise r.fail("stale_after", "must be longer than 0s")
     r.finish()
 
     notify = _notify(top.table_at("notify"))
@@ -596,12 +609,20 @@ def to_toml_dict(config: Config) -> dict[str, Any]:
             "jitter": f"{config.probe.jitter * 100:g}%",
             "jitter_max": format_duration(config.probe.jitter_max),
             "daily_budget": config.probe.daily_budget,
+            "lead": format_duration(config.probe.lead),
         },
         "backoff": {
-            str(reason): {"base": format_duration(b.base), "cap": format_duration(b.cap)}
+            str(reason): {
+                "base": format_duration(b.base),
+                "cap": format_duration(b.cap),
+                **({"early": format_duration(b.early)} if b.early else {}),
+            }
             for reason, b in config.backoff.items()
         },
-        "repair": {"clamp_stale": config.repair.clamp_stale},
+        "repair": {
+            "clamp_stale": config.repair.clamp_stale,
+            "stale_after": format_duration(config.repair.stale_after),
+        },
         "coordination": {
             "backend": config.coordination.backend,
             "redis_url": _redacted_url(config.coordination.redis_url),

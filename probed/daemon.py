@@ -36,11 +36,12 @@ from probed.config import Config, load_config
 from probed.coordination import Coordinator
 from probed.durations import humanize
 from probed.errors import ProbedError
+from probed.ledger import ProbeRecord
 from probed.logs import configure, get_logger
 from probed.model import BYPASS_PROVIDERS, Credential, Profile, Usage, View
 from probed.notifications import Notifications, make_senders, observations
 from probed.notify import Notifier
-from probed.reasons import Reason, from_openclaw
+from probed.reasons import Reason, from_openclaw, refine
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
 from probed.scheduler import Key, ProbeScheduler, spread
 from probed.stores.base import FileSignature as Signature
@@ -115,8 +116,10 @@ class Daemon:
         self.rng = random.Random()  # noqa: S311 - jitter, not security
         self.stores: dict[str, Store] = {}
         self.results: list[ProbeResult] = []
-        self._base: dict[Key, datetime] = {}  # the un-jittered deadline each key is armed for
-        self._floor: dict[Key, datetime] = {}  # no probe before this (the last verdict)
+        self._armed: dict[Key, tuple[Any, ...]] = {}  # what each armed time was decided on
+        self._now: dict[Key, datetime] = {}  # probe now: the credential changed
+        self._retry: dict[Key, datetime] = {}  # a probe that could not run: not before this
+        self._ledger_problem: str | None = None
         self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
         self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
@@ -159,7 +162,6 @@ class Daemon:
                         state_dir=str(self.config.daemon.state_dir),
                         pid=os.getpid(),
                     )
-                    self._seed_floors()
                     await self.scan(initial=True)
                     if "" not in self._unreadable:  # the agents found are all there are
                         await self.notifications.forget_agents_except(set(self.stores))
@@ -213,7 +215,6 @@ class Daemon:
         self.ctx = make_context(config, client=client, rng=self.rng)
         if self.ctx.coordinator is not None:
             self._coordinators.append(self.ctx.coordinator)
-        self.sched.set_ledger(self.ctx.ledger)
 
     # ---- scanning --------------------------------------------------------------------------
 
@@ -247,11 +248,23 @@ class Daemon:
         """Rediscover every store and evaluate each one."""
         self._discover()
         items: list[tuple[Key, datetime]] = []
+        records = self._ledger_rows()  # one ledger read for the whole pass
         announce: list[dict[str, Any]] = []
         for store in list(self.stores.values()):
-            items += await self._evaluate(store, arm=False, announce=announce)
+            items += await self._evaluate(store, arm=False, announce=announce, records=records)
         if initial:
+            decided = dict(items)
             items = spread(items, now=utcnow(), window_s=self.opts.spread_s)
+            for key, at in items:
+                if at != decided.get(key):  # overdue: armed later than decided, say when
+                    log.info(
+                        "probe_scheduled",
+                        agent=key.agent,
+                        profile=key.profile,
+                        model=key.model,
+                        at=iso(at),
+                        spread=True,
+                    )
         self.sched.schedule_many(items)
         self._announce(announce)
 
@@ -276,6 +289,7 @@ class Daemon:
         arm: bool = True,
         finished: Key | None = None,
         announce: list[dict[str, Any]] | None = None,
+        records: list[ProbeRecord] | None = None,
     ) -> list[tuple[Key, datetime]]:
         """Make the schedule match one store. Returns what it would arm when `arm` is False.
 
@@ -286,7 +300,9 @@ class Daemon:
         the file events of their writes) costs one pass per store while others run, not one
         each (a pass reads and walks the whole store)."""
         if not arm:
-            return await self._evaluate_now(store, arm=False, finished=set(), announce=announce)
+            return await self._evaluate_now(
+                store, arm=False, finished=set(), announce=announce, records=records
+            )
         waiting = self._eval_waiting.get(store.agent)
         if waiting is not None:  # a pass over this store has not started yet: join it
             if finished is not None:
@@ -313,6 +329,7 @@ class Daemon:
         finished: set[Key],
         locked: bool = False,
         announce: list[dict[str, Any]] | None = None,
+        records: list[ProbeRecord] | None = None,
     ) -> list[tuple[Key, datetime]]:
         async with contextlib.nullcontext() if locked else self._eval_lock:
             self._seen[store.agent] = signature(store)
@@ -324,19 +341,22 @@ class Daemon:
             self._unreadable.pop(store.agent, None)
             self._clamp_soon(store, snap)
             now = utcnow()
-            wanted = self._wanted(snap, now)
+            own = self._own_records(store.agent, records)
+            wanted = self._wanted(snap, now, own)
             for key in [k for k in self.sched.scheduled() if k.agent == store.agent]:
                 if key not in wanted:
                     self._cancel(key, why="usable")
             items: list[tuple[Key, datetime]] = []
-            for key, (base, window_s, profile, usage) in wanted.items():
+            new: list[tuple[Key, datetime | None]] = []
+            for key, (sig, at, decided, profile, usage) in wanted.items():
                 if key not in finished and self.sched.is_running(key):
                     continue
-                if self.sched.is_scheduled(key) and self._base.get(key) == base:
+                if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
                     continue
-                at = self._jittered(base, window_s)
-                self._base[key] = base
+                self._armed[key] = sig
                 items.append((key, at))
+                if not decided:
+                    new.append((key, at))
                 recorded = usage.recorded()
                 fields = {
                     "agent": key.agent,
@@ -344,13 +364,16 @@ class Daemon:
                     "provider": profile.provider,
                     "model": key.model,
                     "reason": recorded.reason if recorded else None,
-                    "until": iso(base),
+                    "until": iso(from_ms(recorded.until_ms))
+                    if recorded and recorded.until_ms
+                    else None,
                     "at": iso(at),
                 }
                 if announce is not None:
                     announce.append(fields)
                 else:
                     log.info("probe_scheduled", **fields)
+            self._record(new)
             if arm:
                 self.sched.schedule_many(items)
             if self.notifications.enabled:
@@ -358,12 +381,31 @@ class Daemon:
             self._metrics_dirty = True
             return items
 
+    def _ledger_rows(self) -> list[ProbeRecord]:
+        if self.ctx is None:
+            return []
+        try:
+            return self.ctx.ledger.all()
+        except ProbedError:
+            return []  # unreadable: every window is decided afresh, nothing is lost
+
+    def _own_records(
+        self, agent: str, records: list[ProbeRecord] | None = None
+    ) -> dict[tuple[str, str | None], ProbeRecord]:
+        """probed's own verdicts for one agent's keys (one ledger read per pass)."""
+        rows = self._ledger_rows() if records is None else records
+        return {(r.profile, r.model): r for r in rows if r.agent == agent}
+
     def _wanted(
-        self, snap: Snapshot, now: datetime
-    ) -> dict[Key, tuple[datetime, float, Profile, Usage]]:
+        self,
+        snap: Snapshot,
+        now: datetime,
+        own: dict[tuple[str, str | None], ProbeRecord],
+    ) -> dict[Key, tuple[tuple[Any, ...], datetime, bool, Profile, Usage]]:
         """Every profile with a recorded window (active, or expired but not yet cleared), and
-        when to probe it: see `_probe_time`."""
-        out: dict[Key, tuple[datetime, float, Profile, Usage]] = {}
+        when to probe it: (what the time was decided on, the time, whether a probe's decision
+        already recorded it in the ledger, profile, usage). See `_probe_time`."""
+        out: dict[Key, tuple[tuple[Any, ...], datetime, bool, Profile, Usage]] = {}
         stats = snap.state.get("usageStats")
         stats = stats if isinstance(stats, Mapping) else {}
         for pid, profile in snap.profiles.items():
@@ -378,6 +420,7 @@ class Daemon:
             if recorded is None or recorded.until_ms is None:
                 continue
             key = Key(snap.agent, pid, recorded.model)
+            record = own.get((pid, recorded.model)) or own.get((pid, None))
             if (
                 before is not None
                 and before != profile.credential
@@ -385,7 +428,7 @@ class Daemon:
             ):
                 # Someone re-authenticated (a new key, `openclaw models auth login`): that is
                 # what fixes an auth failure, so probe now instead of waiting out the window.
-                self._floor[key] = now
+                self._now[key] = now
                 log.info(
                     "credential_changed",
                     agent=snap.agent,
@@ -393,41 +436,53 @@ class Daemon:
                     provider=profile.provider,
                     reason=recorded.reason,
                 )
-            base = self._probe_time(key, recorded, usage)
-            start = from_ms(usage.last_failure_at) if usage.last_failure_at else None
-            window_s = max(0.0, (base - start).total_seconds()) if start else 0.0
-            out[key] = (base, window_s, profile, usage)
+            window, history = _window(recorded, usage, record)
+            sig = self._signature(key, recorded, usage, history)
+            if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
+                at = self.sched.deadline(key) or now
+                out[key] = (sig, at, True, profile, usage)
+                continue
+            at, decided = self._probe_time(key, window, history, now)
+            out[key] = (sig, at, decided, profile, usage)
         return out
 
-    def _probe_time(self, key: Key, recorded: View, usage: Usage) -> datetime:
-        """When to probe a key. Normally the window's end. Once probed has its own verdict for
-        the key, that verdict's next probe time rules: it already carries the provider's reset
-        time as a floor, and a shorter window OpenClaw keeps re-opening (its 30-second retry loop
-        on a misclassified error) must not bring the next probe forward.
+    def _probe_time(
+        self, key: Key, window: policy.Window, history: policy.History, now: datetime
+    ) -> tuple[datetime, bool]:
+        """When to probe a key, and whether that time is already in the ledger.
 
-        The one exception is OpenClaw's `disabled` lane (billing, auth_permanent): its windows
-        (5 to 24 hours) are exactly what outlives the top-up, and the profile stays disabled
-        until something probes it. There probed applies its own policy's first step, the earlier
-        of the window's end and lastFailureAt + backoff base, so a 5-hour billing window is
-        probed after 10 minutes. Cooldowns (rate limits, quota, overload) and `blocked` windows
-        carry a reset time and are never probed before it."""
-        window_end = from_ms(recorded.until_ms or 0)
-        floor = self._floor.get(key)
-        if floor is not None:
-            return floor
-        if recorded.state != "disabled" or usage.last_failure_at is None:
-            return window_end
-        reason = from_openclaw(recorded.reason) or Reason.UNKNOWN
-        first = from_ms(usage.last_failure_at) + timedelta(
-            seconds=self.config.backoff_for(reason).base
-        )
-        return min(window_end, first)
+        probed's own verdict rules while it is at least as new as OpenClaw's last failure: the
+        probe's decision (policy.decide) chose that time, jitter and all, and it is armed
+        exactly. A failure OpenClaw recorded since is new evidence: policy.first_probe, `lead`
+        before the window ends at the latest (never later than the verdict's own time). A
+        credential change, or a probe that could not run (a busy lock), overrides both."""
+        if key in self._now:
+            return self._now[key], False
+        if policy.own_verdict_stands(window, history) and history.next_probe_at is not None:
+            at, decided = history.next_probe_at, True
+        else:
+            u = policy.draw(self.rng)
+            at = policy.first_probe(window, history, now=now, config=self.config, u=u)
+            decided = False
+        retry = self._retry.get(key)
+        if retry is not None and retry > at:
+            return retry, False
+        return at, decided
 
-    def _jittered(self, base: datetime, window_s: float) -> datetime:
-        p = self.config.probe
-        return policy.with_jitter(
-            base, window_s, jitter=p.jitter, jitter_max=p.jitter_max, rng=self.rng
-        )
+    def _record(self, entries: list[tuple[Key, datetime | None]]) -> None:
+        """First-probe times into the ledger, for `probed status` (a probe's own decision is
+        recorded by the probe). The schedule itself lives in memory, so a ledger that cannot be
+        written is reported once per distinct problem and costs no deadline."""
+        if not entries or self.ctx is None:
+            return
+        try:
+            self.ctx.ledger.set_next_many([(k.agent, k.profile, k.model, at) for k, at in entries])
+        except ProbedError as exc:
+            if str(exc) != self._ledger_problem:
+                self._ledger_problem = str(exc)
+                log.warning("ledger_unwritable", error=str(exc))
+        else:
+            self._ledger_problem = None
 
     def _clamp_soon(self, store: Store, snap: Snapshot) -> None:
         """Start the stale-window repair when this read shows one is due.
@@ -439,7 +494,7 @@ class Daemon:
         pass over the store."""
         if not self.config.repair.clamp_stale or self._tasks is None:
             return
-        cap = self.config.backoff_for(Reason.BILLING).cap
+        cap = self.config.repair.stale_after
         stats = snap.state.get("usageStats")
         if not isinstance(stats, Mapping) or not any(
             isinstance(v, Mapping) and "disabledUntil" in v for v in stats.values()
@@ -461,9 +516,11 @@ class Daemon:
             self._clamping.discard(store.agent)
 
     def _cancel(self, key: Key, *, why: str) -> None:
-        self._base.pop(key, None)
-        self._floor.pop(key, None)
+        self._armed.pop(key, None)
+        self._now.pop(key, None)
+        self._retry.pop(key, None)
         if self.sched.cancel(key):
+            self._record([(key, None)])
             log.info(
                 "probe_cancelled", agent=key.agent, profile=key.profile, model=key.model, reason=why
             )
@@ -474,23 +531,10 @@ class Daemon:
             self._unreadable[key] = error
             log.warning("store_unreadable", agent=agent, error=error)
 
-    def _seed_floors(self) -> None:
-        """The last verdicts of the previous run: a failure's next probe time is a floor."""
-        if self.ctx is None:
-            return
-        try:
-            records = self.ctx.ledger.all()
-        except ProbedError:
-            return
-        for rec in records:
-            if rec.last_result not in (None, "ok") and rec.next_probe_at is not None:
-                self._floor[Key(rec.agent, rec.profile, rec.model)] = rec.next_probe_at
-
     # ---- the job ---------------------------------------------------------------------------
 
     async def _due(self, key: Key) -> None:
         """A key's deadline came: check it is still unusable and due, probe, re-evaluate."""
-        self._base.pop(key, None)
         store = self.stores.get(key.agent)
         if store is None or self.ctx is None:
             return
@@ -498,40 +542,69 @@ class Daemon:
             snap = await anyio.to_thread.run_sync(store.read)
         except ProbedError as exc:
             self._note_unreadable(store.agent, str(exc))
-            self.sched.schedule(key, utcnow() + timedelta(seconds=self.opts.retry_s))
+            self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
+            self._armed.pop(key, None)
+            self.sched.schedule(key, self._retry[key])
             return
         profile = snap.profiles.get(key.profile)
-        now = utcnow()
         usage = snap.usage(key.profile) if profile else None
         recorded = usage.recorded() if usage else None
         if profile is None or usage is None or recorded is None or recorded.until_ms is None:
             self._cancel(key, why="cleared_elsewhere")
             return
-        if self._probe_time(key, recorded, usage) > now + timedelta(seconds=1):
-            await self._evaluate(store, finished=key)  # the window moved on since it was armed
+        own = self._own_records(store.agent)
+        record = own.get((key.profile, recorded.model)) or own.get((key.profile, None))
+        _, history = _window(recorded, usage, record)
+        if self._armed.get(key) != self._signature(key, recorded, usage, history):
+            # OpenClaw's window or probed's own verdict (a `probed probe` meanwhile) moved on
+            # since this time was armed: decide again on what the store says now.
+            await self._evaluate(store, finished=key)
             return
-        # Due: the window has ended or probed's own schedule says so. The profile may already
-        # look usable to OpenClaw (an expired window), so the probe is forced; it is what
-        # clears the leftovers, or finds the failure before user traffic does.
-        del snap, profile, usage, recorded  # a burst of waiting keys holds no store copies
+        # Due. The profile may already look usable to OpenClaw (an expired window), so the probe
+        # is forced; it is what clears the leftovers, or finds the failure before user traffic.
+        self._now.pop(key, None)
+        self._retry.pop(key, None)
+        del (
+            snap,
+            profile,
+            usage,
+            recorded,
+            own,
+            record,
+        )  # a burst of waiting keys holds no store copies
         try:
             result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
             self._count_error(key)
             self._note_unreadable(store.agent, str(exc))
-            self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
+            self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
             await self._evaluate(store, finished=key)
             return
         self.results.append(result)
         if self.opts.on_result is not None:
             self.opts.on_result(result)
-        if result.usable:
-            self._floor.pop(key, None)
-        elif result.next_probe_at is not None:
-            self._floor[key] = result.next_probe_at
-        elif result.outcome == "skipped":
-            self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
-        await self._evaluate(store, finished=key)
+        if result.outcome == "skipped" and result.next_probe_at is None:
+            self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
+        await self._evaluate(store, finished=key)  # arms the decision's own next-probe time
+
+    def _signature(
+        self, key: Key, recorded: View, usage: Usage, history: policy.History
+    ) -> tuple[Any, ...]:
+        """What a key's time is decided on: the same signature, the same time (no redraw).
+        A next-probe time the daemon itself recorded for `probed status` is not part of it."""
+        window, _ = _window(recorded, usage, None)
+        stands = policy.own_verdict_stands(window, history)
+        return (
+            recorded.state,
+            recorded.until_ms,
+            usage.last_failure_at,
+            history.streak,
+            history.last_probe_at,
+            history.last_result,
+            history.next_probe_at if stands else None,
+            self._now.get(key),
+            self._retry.get(key),
+        )
 
     # ---- watching, reloading, status ------------------------------------------------------
 
@@ -621,7 +694,7 @@ class Daemon:
         configure(new.daemon.log_level, new.daemon.log_format)
         self._new_context(new)
         if {"probe", "backoff", "openclaw"} & set(changed):
-            self._base.clear()  # every key is re-armed: new jitter, new backoff
+            self._armed.clear()  # every key is re-armed: new backoff
         await self.scan()
         log.info("config_reloaded", config=str(self.config_path), changed=changed)
         if old.metrics.listen != new.metrics.listen:  # move /metrics
@@ -739,3 +812,28 @@ class Daemon:
         at, key = earliest
         wait = max(0.0, (at - datetime.now(UTC)).total_seconds())
         return f"{head}; next probe {key.profile} in {humanize(wait)}"
+
+
+def _window(
+    recorded: View, usage: Usage, record: ProbeRecord | None
+) -> tuple[policy.Window, policy.History]:
+    """The policy's view of one key: OpenClaw's recorded window and probed's own history."""
+    own = record.last_result if record is not None else None
+    reason = from_openclaw(recorded.reason)
+    if reason is not None and own not in (None, "ok"):
+        reason = refine(reason, own)
+    window = policy.Window(
+        recorded.state,
+        reason,
+        from_ms(recorded.until_ms) if recorded.until_ms is not None else None,
+        from_ms(usage.last_failure_at) if usage.last_failure_at else None,
+    )
+    if record is None:
+        return window, policy.History()
+    return window, policy.History(
+        streak=record.consecutive_failures,
+        failing_since=record.failing_since,
+        last_probe_at=record.last_probe_at,
+        last_result=record.last_result,
+        next_probe_at=record.next_probe_at,
+    )

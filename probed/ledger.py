@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS probes (
     last_result TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     next_probe_at INTEGER,
+    failing_since INTEGER,
     PRIMARY KEY (agent, profile, model)
 );
 CREATE TABLE IF NOT EXISTS budget (
@@ -36,9 +37,19 @@ CREATE TABLE IF NOT EXISTS budget (
     day TEXT NOT NULL,
     paid INTEGER NOT NULL DEFAULT 0,
     warned INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (provider, day)
 );
 """
+# Columns added after 0.1, for ledgers written by an older probed.
+_ADDED = (
+    ("probes", "failing_since", "INTEGER"),
+    ("budget", "rejected", "INTEGER NOT NULL DEFAULT 0"),
+)
+_COLUMNS = (
+    "agent, profile, model, last_probe_at, last_result, consecutive_failures, next_probe_at,"
+    " failing_since"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,7 @@ class ProbeRecord:
     last_result: str | None  # "ok" or a reason word
     consecutive_failures: int
     next_probe_at: datetime | None
+    failing_since: datetime | None = None  # the first failed probe of the current outage
 
 
 class Ledger:
@@ -130,6 +142,7 @@ class Ledger:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints
                     conn.executescript(_SCHEMA)
+                    _add_columns(conn)
                     self._ident = self._identity()
                     self._ready = True
                 yield conn
@@ -154,21 +167,32 @@ class Ledger:
         with self._reading() as conn:
             if conn is None:
                 return None
-            row = conn.execute(
-                "SELECT agent, profile, model, last_probe_at, last_result, consecutive_failures,"
-                " next_probe_at FROM probes WHERE agent=? AND profile=? AND model=?",
-                (agent, profile, model or ""),
-            ).fetchone()
+            try:
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM probes WHERE agent=? AND profile=? AND model=?",  # noqa: S608 - fixed names
+                    (agent, profile, model or ""),
+                ).fetchone()
+            except sqlite3.OperationalError:
+                row = _old_row(conn, agent, profile, model)
         return _record(row) if row else None
 
     def all(self) -> list[ProbeRecord]:
         with self._reading() as conn:
             if conn is None:
                 return []
-            rows = conn.execute(
-                "SELECT agent, profile, model, last_probe_at, last_result, consecutive_failures,"
-                " next_probe_at FROM probes ORDER BY agent, profile, model"
-            ).fetchall()
+            try:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM probes ORDER BY agent, profile, model"  # noqa: S608 - fixed names
+                ).fetchall()
+            except sqlite3.OperationalError:
+                rows = [
+                    (*r, None)
+                    for r in conn.execute(
+                        "SELECT agent, profile, model, last_probe_at, last_result,"
+                        " consecutive_failures, next_probe_at FROM probes"
+                        " ORDER BY agent, profile, model"
+                    ).fetchall()
+                ]
         return [_record(r) for r in rows]
 
     def record_probe(
@@ -180,22 +204,35 @@ class Ledger:
         at: datetime,
         result: str,
         next_probe_at: datetime | None,
+        streak: int | None = None,
+        failing_since: datetime | None = None,
+        rejected: str | None = None,
     ) -> ProbeRecord:
-        """Store a probe's result; a success resets the failure streak, a failure extends it."""
+        """Store a probe's result in one transaction. With `streak` (policy.Decision), the
+        decision's own count and outage start are stored; without, a success resets the
+        streak and a failure extends it (the outage start kept, or set now). `rejected` names
+        the provider whose paid probe was answered with an error: not billed, so it is given
+        back to today's budget and counted as rejected, in the same transaction."""
         with self._writing() as conn:
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute(
-                "SELECT consecutive_failures FROM probes WHERE agent=? AND profile=? AND model=?",
+                "SELECT consecutive_failures, failing_since FROM probes"
+                " WHERE agent=? AND profile=? AND model=?",
                 (agent, profile, model or ""),
             ).fetchone()
-            streak = 0 if result == "ok" else (row[0] if row else 0) + 1
+            ok = result == "ok"
+            if streak is None:
+                streak = 0 if ok else (row[0] if row else 0) + 1
+            if failing_since is None and not ok:
+                failing_since = from_ms(int(row[1])) if row and row[1] is not None else at
+            since = None if ok else failing_since
             conn.execute(
                 "INSERT INTO probes (agent, profile, model, last_probe_at, last_result,"
-                " consecutive_failures, next_probe_at) VALUES (?,?,?,?,?,?,?)"
+                " consecutive_failures, next_probe_at, failing_since) VALUES (?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(agent, profile, model) DO UPDATE SET"
                 " last_probe_at=excluded.last_probe_at, last_result=excluded.last_result,"
                 " consecutive_failures=excluded.consecutive_failures,"
-                " next_probe_at=excluded.next_probe_at",
+                " next_probe_at=excluded.next_probe_at, failing_since=excluded.failing_since",
                 (
                     agent,
                     profile,
@@ -204,10 +241,13 @@ class Ledger:
                     result,
                     streak,
                     to_ms(next_probe_at) if next_probe_at else None,
+                    to_ms(since) if since else None,
                 ),
             )
+            if rejected is not None:
+                _refund(conn, rejected, at)
             conn.execute("COMMIT")
-        return ProbeRecord(agent, profile, model, at, result, streak, next_probe_at)
+        return ProbeRecord(agent, profile, model, at, result, streak, next_probe_at, since)
 
     def set_next(
         self, agent: str, profile: str, model: str | None, next_probe_at: datetime | None
@@ -273,13 +313,61 @@ class Ledger:
             conn.execute("COMMIT")
             return False, not warned
 
+    def refund(self, provider: str, now: datetime) -> None:
+        """Give back a paid probe the provider rejected (an error answer is not billed), and
+        count it as rejected: the budget counts what can be billed, the rejected are shown."""
+        with self._writing() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            _refund(conn, provider, now)
+            conn.execute("COMMIT")
+
+    def rejected_today(self, provider: str, now: datetime) -> int:
+        """Paid probes the provider rejected today (sent, not billed)."""
+        with self._reading() as conn:
+            if conn is None:
+                return 0
+            try:
+                row = conn.execute(
+                    "SELECT rejected FROM budget WHERE provider=? AND day=?", (provider, _day(now))
+                ).fetchone()
+            except sqlite3.OperationalError:
+                return 0
+        return int(row[0]) if row else 0
+
+
+def _refund(conn: sqlite3.Connection, provider: str, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO budget (provider, day, paid, rejected) VALUES (?,?,0,1)"
+        " ON CONFLICT(provider, day) DO UPDATE SET paid=max(0, paid-1), rejected=rejected+1",
+        (provider, _day(now)),
+    )
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, column, decl in _ADDED:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
+def _old_row(
+    conn: sqlite3.Connection, agent: str, profile: str, model: str | None
+) -> tuple[object, ...] | None:
+    """A row of a ledger an older probed wrote (no failing_since yet) and nothing wrote since."""
+    row = conn.execute(
+        "SELECT agent, profile, model, last_probe_at, last_result, consecutive_failures,"
+        " next_probe_at FROM probes WHERE agent=? AND profile=? AND model=?",
+        (agent, profile, model or ""),
+    ).fetchone()
+    return (*row, None) if row else None
+
 
 def _day(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def _record(row: tuple[object, ...]) -> ProbeRecord:
-    agent, profile, model, last_at, result, streak, next_at = row
+    agent, profile, model, last_at, result, streak, next_at, since = row
     return ProbeRecord(
         agent=str(agent),
         profile=str(profile),
@@ -288,4 +376,5 @@ def _record(row: tuple[object, ...]) -> ProbeRecord:
         last_result=str(result) if result is not None else None,
         consecutive_failures=int(streak) if isinstance(streak, int) else 0,
         next_probe_at=from_ms(int(next_at)) if isinstance(next_at, int) else None,
+        failing_since=from_ms(int(since)) if isinstance(since, int) else None,
     )

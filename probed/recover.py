@@ -26,7 +26,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,14 +34,14 @@ import anyio
 import httpx
 
 from probed import policy, repair
-from probed.clock import from_ms, iso, parse_iso, to_ms
+from probed.clock import iso, parse_iso, to_ms
 from probed.config import Config
 from probed.coordination import Batcher, Coalesced, Coordinator, Flight, make_coordinator
 from probed.errors import ConfigError, NotFound, ProbedError, StoreBusy
 from probed.failure import Failure
 from probed.ledger import Ledger
 from probed.logs import get_logger
-from probed.model import View
+from probed.model import Profile, Usage
 from probed.openclawjson import load_openclaw_json
 from probed.probes.credentials import (
     CredentialProblem,
@@ -119,6 +119,7 @@ class ProbeResult:
     until: datetime | None  # the window written on failure (or still in force)
     next_probe_at: datetime | None
     per_model: tuple[ProbeResult, ...] = ()  # one entry per model when several were probed
+    billable: bool = False  # a paid request the provider may have billed (not an error answer)
 
     @property
     def usable(self) -> bool:
@@ -141,6 +142,7 @@ class ProbeResult:
             "action": f.action if f else None,
             "reused": self.reused,
             "paid": self.paid,
+            "billable": self.billable,
         }
 
 
@@ -348,19 +350,8 @@ async def _in_flight(
     view = usage.view(profile.provider, to_ms(ctx.now()), for_model=model)
     if view.usable and not force:
         return base, False
-    latest = usage.recorded()
-    recorded_reason = view.reason if not view.usable else None
-    if recorded_reason is None and latest is not None:
-        recorded_reason = latest.reason
     result, reload_needed = await _probe_locked(
-        ctx,
-        _Fenced(store, flight),
-        profile_id,
-        model=model,
-        view=view,
-        recorded_reason=recorded_reason,
-        recorded_until=_dt(latest.until_ms) if latest is not None else None,
-        cooldown_model=usage.cooldown_model or usage.blocked_model,
+        ctx, _Fenced(store, flight), profile_id, profile=profile, usage=usage, model=model
     )
     await flight.record(key, {**_to_record(result), "origin": origin, "wrote": reload_needed})
     return result, reload_needed
@@ -381,10 +372,19 @@ async def _apply_shared(
         done = await _apply_success(ctx, store, profile_id, mine)
         return replace(done, reused=True), True
     if theirs.failure is not None and shared.get("wrote"):
-        done = await _apply_failure(
-            ctx, store, profile_id, mine, theirs.failure, model=base.model, paid=False
+        state = await anyio.to_thread.run_sync(store.read)
+        snap = _snapshot(
+            ctx,
+            store.agent,
+            profile_id,
+            usage=state.usage(profile_id),
+            provider=base.provider,
+            model=base.model,
         )
-        return replace(done, reused=True), True
+        done, wrote = await _apply(
+            ctx, store, snap, mine, theirs.failure, evidence=True, paid=False, billable=False
+        )
+        return replace(done, reused=True), wrote
     return replace(
         theirs, agent=base.agent, profile=profile_id, model=base.model, per_model=()
     ), False
@@ -444,30 +444,83 @@ def _origin(store: Store, profile_id: str) -> str:
     return hashlib.blake2b(where.encode(), digest_size=12).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What one probe decides on: the profile's window in OpenClaw, and probed's own history."""
+
+    window: policy.Window
+    history: policy.History
+    recorded: Reason | None  # the reason a recovery must disprove (refined by own verdict)
+    until_now: datetime | None  # the window keeping the profile out now, if any
+
+
+def _snapshot(
+    ctx: ProbeContext,
+    agent: str,
+    profile_id: str,
+    *,
+    usage: Usage,
+    provider: str,
+    model: str | None,
+) -> _Snapshot:
+    view = usage.view(provider, to_ms(ctx.now()), for_model=model)
+    latest = usage.recorded()
+    word = view.reason if not view.usable else None
+    if word is None and latest is not None:
+        word = latest.reason
+    own = ctx.ledger.get(agent, profile_id, None)
+    own_word = own.last_result if own is not None else None
+    recorded = from_openclaw(word)
+    if recorded is not None and own_word not in (None, "ok"):
+        recorded = refine(recorded, own_word)
+    history = policy.History(
+        streak=own.consecutive_failures if own else 0,
+        failing_since=own.failing_since if own else None,
+        last_probe_at=own.last_probe_at if own else None,
+        last_result=own_word,
+        next_probe_at=own.next_probe_at if own else None,
+    )
+    window = policy.Window(
+        latest.state if latest is not None else "ok",
+        recorded,
+        _dt(latest.until_ms) if latest is not None else None,
+        _dt(usage.last_failure_at),
+    )
+    return _Snapshot(window, history, recorded, _dt(view.until_ms))
+
+
 async def _probe_locked(
     ctx: ProbeContext,
     store: Store,
     profile_id: str,
     *,
+    profile: Profile,
+    usage: Usage,
     model: str | None,
-    view: View,
-    recorded_reason: str | None,
-    recorded_until: datetime | None,
-    cooldown_model: str | None,
 ) -> tuple[ProbeResult, bool]:
-    """Probe one profile under its provider's lock. `recorded_reason` is OpenClaw's word for the
-    latest window, active or expired-but-uncleared: it decides whether only a paid probe can
-    prove recovery (billing, quota, model_not_found)."""
-    snap = await anyio.to_thread.run_sync(store.read)
-    profile = snap.profiles[profile_id]
+    """Probe one profile under its provider's lock, on the snapshot read under it. The
+    recorded reason (OpenClaw's word for the latest window, active or expired-but-uncleared)
+    decides whether only a paid probe can prove recovery (billing, quota, model_not_found)."""
     provider = canonical(profile.provider)
-    recorded = _refine(ctx, store.agent, profile_id, model, from_openclaw(recorded_reason))
+    snap = _snapshot(
+        ctx, store.agent, profile_id, usage=usage, provider=profile.provider, model=model
+    )
+    recorded = snap.recorded
     now = ctx.now()
-    until_now = _dt(view.until_ms)
     base = ProbeResult(
-        store.agent, profile_id, provider, model, "skipped", None, False, False, until_now, None
+        store.agent,
+        profile_id,
+        provider,
+        model,
+        "skipped",
+        None,
+        False,
+        False,
+        snap.until_now,
+        None,
     )
     ctx_log = {"agent": store.agent, "profile": profile_id, "provider": provider}
+    recorded_until = snap.window.until
 
     secret = resolve_secret(
         profile, now_ms=to_ms(now), env=ctx.env, file_providers=ctx.secret_files
@@ -481,18 +534,25 @@ async def _probe_locked(
             until=iso(recorded_until),
             sent=False,
         )
-        if secret.write:
-            return await _apply_failure(
-                ctx, store, profile_id, base, secret.failure, model=model, paid=False
-            ), True
-        return await _hold(ctx, store, profile_id, base, secret.failure), False
+        return await _apply(
+            ctx,
+            store,
+            snap,
+            base,
+            secret.failure,
+            evidence=secret.write,
+            paid=False,
+            billable=False,
+        )
     try:
         endpoint = resolve_endpoint(provider, ctx.config, ctx.openclaw or {})
     except ConfigError as exc:
         failure = _local(
             Reason.UNKNOWN, str(exc), f"set [providers.{provider}] in probed's configuration"
         )
-        return await _hold(ctx, store, profile_id, base, failure), False
+        return await _apply(
+            ctx, store, snap, base, failure, evidence=False, paid=False, billable=False
+        )
 
     # A model list answers whether or not one model exists for this key (and lists one page at
     # most), so a missing model, like missing money, is only disproved by a generation on it.
@@ -500,12 +560,14 @@ async def _probe_locked(
     # The model the gateway would use: the cooldown's, else the agent's for this provider in
     # openclaw.json, else (None here) the endpoint's default (probes/gatewaymodel.py).
     theirs = gateway_model(ctx.openclaw_doc or {}, store.agent, provider)
+    cooldown_model = usage.cooldown_model or usage.blocked_model
     if model is not None:
         models: list[str | None] = [model]
     elif recorded is not None and recorded.is_money:
         listed = [m for m in (cooldown_model, theirs, *endpoint.models) if m]
         models = list(dict.fromkeys(listed)) or [None]
     else:
+        view = usage.view(profile.provider, to_ms(now), for_model=model)
         models = [view.model or cooldown_model or theirs]
 
     budget = ctx.config.probe.daily_budget
@@ -554,18 +616,28 @@ async def _probe_locked(
         shown = lr.model or m or model
         one = replace(base, model=shown, paid=lr.paid)
         if lr.ok:
-            return await _apply_success(ctx, store, profile_id, one), True
-        return await _apply_ladder_failure(
-            ctx, store, profile_id, result=one, lr=lr, recorded=recorded, until_now=until_now
+            return await _apply_success(
+                ctx, store, profile_id, replace(one, billable=lr.paid)
+            ), True
+        if lr.budget_refused or lr.failure is None:
+            return _budget_held(ctx, snap, one, recorded), False
+        return await _apply(
+            ctx,
+            store,
+            snap,
+            one,
+            lr.failure,
+            evidence=lr.write,
+            paid=lr.paid,
+            billable=_billable(lr),
+            held="failed",
         )
 
     # Several models: one verdict each; the profile is cleared if any of them works.
     per: list[ProbeResult] = []
     any_ok = any(lr.ok for _, lr in ladders)
-    reload_needed = False
     if any_ok:
         ok_result = await _apply_success(ctx, store, profile_id, replace(base, paid=False))
-        reload_needed = True
         failing = [(m, lr) for m, lr in ladders if not lr.ok]
         for m, lr in ladders:
             shown = lr.model or m
@@ -573,7 +645,7 @@ async def _probe_locked(
                 ctx.ledger.record_probe(
                     store.agent, profile_id, shown, at=ctx.now(), result="ok", next_probe_at=None
                 )
-                per.append(replace(ok_result, model=shown, paid=lr.paid))
+                per.append(replace(ok_result, model=shown, paid=lr.paid, billable=lr.paid))
                 continue
             failure = lr.failure or _held_failure(recorded, provider, budget)
             scoped = len(failing) == 1 and lr.write
@@ -582,26 +654,39 @@ async def _probe_locked(
                     ctx,
                     store,
                     profile_id,
-                    replace(base, model=shown, paid=lr.paid),
+                    replace(base, model=shown, paid=lr.paid, billable=_billable(lr)),
                     failure,
                     write_scoped=scoped,
                 )
             )
-        top = replace(ok_result, per_model=tuple(per), paid=any(r.paid for r in per))
-        return top, reload_needed
+        top = replace(
+            ok_result,
+            per_model=tuple(per),
+            paid=any(r.paid for r in per),
+            billable=any(r.billable for r in per),
+        )
+        return top, True
     first_m, first = ladders[0]
-    head, reload_needed = await _apply_ladder_failure(
-        ctx,
-        store,
-        profile_id,
-        result=replace(base, model=first.model or first_m, paid=first.paid),
-        lr=first,
-        recorded=recorded,
-        until_now=until_now,
-    )
+    head_base = replace(base, model=first.model or first_m, paid=first.paid)
+    if first.budget_refused or first.failure is None:
+        head, reload_needed = _budget_held(ctx, snap, head_base, recorded), False
+    else:
+        head, reload_needed = await _apply(
+            ctx,
+            store,
+            snap,
+            head_base,
+            first.failure,
+            evidence=first.write,
+            paid=first.paid,
+            billable=_billable(first),
+            held="failed",
+        )
     for m, lr in ladders:
         shown = lr.model or m
         failure = lr.failure or _held_failure(recorded, provider, budget)
+        if lr is not first and lr.paid and not _billable(lr):
+            ctx.ledger.refund(provider, ctx.now())
         ctx.ledger.record_probe(
             store.agent,
             profile_id,
@@ -610,43 +695,52 @@ async def _probe_locked(
             result=str(failure.reason),
             next_probe_at=head.next_probe_at,
         )
-        per.append(replace(head, model=shown, failure=failure, paid=lr.paid))
-    top = replace(per[0], model=None, per_model=tuple(per), paid=any(r.paid for r in per))
+        per.append(
+            replace(head, model=shown, failure=failure, paid=lr.paid, billable=_billable(lr))
+        )
+    top = replace(
+        per[0],
+        model=None,
+        per_model=tuple(per),
+        paid=any(r.paid for r in per),
+        billable=any(r.billable for r in per),
+    )
     return top, reload_needed
 
 
-async def _apply_ladder_failure(
-    ctx: ProbeContext,
-    store: Store,
-    profile_id: str,
-    *,
-    result: ProbeResult,
-    lr: LadderResult,
-    recorded: Reason | None,
-    until_now: datetime | None,
-) -> tuple[ProbeResult, bool]:
-    if lr.budget_refused or lr.failure is None:
-        failure = _held_failure(recorded, result.provider, ctx.config.probe.daily_budget)
-        midnight = (ctx.now() + timedelta(days=1)).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        nxt = max(midnight, until_now) if until_now else midnight
-        ctx.ledger.set_next(result.agent, profile_id, None, nxt)
-        log.info(
-            "probe_failed",
-            **_who(result),
-            reason=str(failure.reason),
-            until=iso(until_now),
-            budget_exhausted=True,
-        )
-        return replace(result, outcome="skipped", failure=failure, next_probe_at=nxt), False
-    if lr.write:
-        return await _apply_failure(
-            ctx, store, profile_id, result, lr.failure, model=result.model, paid=lr.paid
-        ), True
-    return await _hold(
-        ctx, store, profile_id, replace(result, outcome="failed"), lr.failure, outcome="failed"
-    ), False
+def _billable(lr: LadderResult) -> bool:
+    """A paid request the provider answered with an error was not billed; one that got no
+    answer (a timeout, a dropped connection) may have been, so it counts."""
+    if not lr.paid:
+        return False
+    return lr.ok or lr.failure is None or lr.failure.status is None
+
+
+def _budget_held(
+    ctx: ProbeContext, snap: _Snapshot, result: ProbeResult, recorded: Reason | None
+) -> ProbeResult:
+    """The daily budget is spent: the recorded failure is left as it is until it resets."""
+    failure = _held_failure(recorded, result.provider, ctx.config.probe.daily_budget)
+    now = ctx.now()
+    nxt = policy.after_budget(now, snap.until_now)
+    ctx.ledger.record_probe(
+        result.agent,
+        result.profile,
+        None,
+        at=now,
+        result=str(failure.reason),
+        next_probe_at=nxt,
+        streak=snap.history.streak,
+        failing_since=snap.history.failing_since,
+    )
+    log.info(
+        "probe_failed",
+        **_who(result),
+        reason=str(failure.reason),
+        until=iso(snap.until_now),
+        budget_exhausted=True,
+    )
+    return replace(result, outcome="skipped", failure=failure, next_probe_at=nxt)
 
 
 def _held_failure(recorded: Reason | None, provider: str, budget: int) -> Failure:
@@ -668,78 +762,81 @@ async def _apply_success(
         lambda: repair.record_success(store, profile_id, now_ms=to_ms(now))
     )
     ctx.ledger.record_probe(result.agent, profile_id, None, at=now, result="ok", next_probe_at=None)
-    log.info(
-        "probe_succeeded",
-        **_who(result),
-        paid=result.paid,
-    )
+    log.info("probe_succeeded", **_who(result), paid=result.paid, billable=result.billable)
     if changed:
-        log.info(
-            "state_cleared",
-            **_who(result),
-        )
+        log.info("state_cleared", **_who(result))
     return replace(result, outcome="recovered", failure=None, until=None, next_probe_at=None)
 
 
-def _deadline(ctx: ProbeContext, failure: Failure, streak: int) -> datetime:
-    now = ctx.now()
-    deadline = policy.next_deadline(
-        failure, streak, ctx.config.backoff_for(failure.reason), now=now
-    )
-    window = max(0.0, (deadline - now).total_seconds())
-    until = policy.with_jitter(
-        deadline,
-        window,
-        jitter=ctx.config.probe.jitter,
-        jitter_max=ctx.config.probe.jitter_max,
-        rng=ctx.rng,
-    )
-    if failure.retry_at is not None and until < failure.retry_at:
-        until = failure.retry_at
-    return from_ms(to_ms(until) + (1 if until.microsecond % 1000 else 0))  # OpenClaw keeps ms
-
-
-async def _apply_failure(
+async def _apply(
     ctx: ProbeContext,
     store: Store,
-    profile_id: str,
+    snap: _Snapshot,
     result: ProbeResult,
     failure: Failure,
     *,
-    model: str | None,
+    evidence: bool,
     paid: bool,
-) -> ProbeResult:
-    """Write the failure in the lane OpenClaw honours, with backoff and the provider's floor."""
-    prev = ctx.ledger.get(result.agent, profile_id, None)
-    until = _deadline(ctx, failure, (prev.consecutive_failures if prev else 0) + 1)
+    billable: bool,
+    held: Outcome = "skipped",
+) -> tuple[ProbeResult, bool]:
+    """One failed probe: the policy's decision, applied with at most one store write (the
+    window, in the lane OpenClaw honours) and one ledger write (verdict, streak, next probe,
+    and a rejected paid probe given back to the budget). True when the store was written."""
     now = ctx.now()
-    scoped = model if failure.scope == "model" else None
-    await anyio.to_thread.run_sync(
-        lambda: repair.record_failure(
-            store,
-            profile_id,
-            reason=failure.reason,
-            until_ms=to_ms(until),
-            model=scoped,
-            now_ms=to_ms(now),
+    d = policy.decide(
+        failure,
+        evidence=evidence,
+        window=snap.window,
+        history=snap.history,
+        now=now,
+        config=ctx.config,
+        u=policy.draw(ctx.rng),
+    )
+    if d.write_until is not None:
+        until_ms = to_ms(d.write_until)
+        scoped = result.model if failure.scope == "model" else None
+        await anyio.to_thread.run_sync(
+            lambda: repair.record_failure(
+                store,
+                result.profile,
+                reason=failure.reason,
+                until_ms=until_ms,
+                model=scoped,
+                now_ms=to_ms(now),
+            )
         )
-    )
-    after = await _current_view(ctx, store, profile_id)
-    written = _dt(after.until_ms) or until
-    # OpenClaw's disabled lane (billing, auth_permanent) may keep a longer window than probed's
-    # backoff (an active window is never shortened): while it is what keeps the profile out,
-    # probed probes on its own schedule, so a top-up is seen within one backoff step. Cooldowns
-    # pass by themselves and are never probed before OpenClaw's window ends.
-    next_at = until if after.state == "disabled" else max(until, written)
     ctx.ledger.record_probe(
-        result.agent, profile_id, None, at=now, result=str(failure.reason), next_probe_at=next_at
+        result.agent,
+        result.profile,
+        None,
+        at=now,
+        result=str(failure.reason),
+        next_probe_at=d.next_probe_at,
+        streak=d.streak,
+        failing_since=d.failing_since,
+        rejected=result.provider if paid and not billable else None,
     )
-    fields = {**_who(result), "reason": str(failure.reason), "until": iso(written)}
-    log.info("probe_failed", **fields, status=failure.status, message=failure.message)
-    log.info("backoff_extended", **fields, next_probe_at=iso(next_at))
+    fields = {**_who(result), "reason": str(failure.reason), "until": iso(d.until)}
+    log.info(
+        "probe_failed",
+        **fields,
+        status=failure.status,
+        message=failure.message,
+        paid=paid,
+        billable=billable,
+        state_written=d.write_until is not None,
+    )
+    log.info("backoff_extended", **fields, next_probe_at=iso(d.next_probe_at))
     return replace(
-        result, outcome="failed", failure=failure, paid=paid, until=written, next_probe_at=next_at
-    )
+        result,
+        outcome="failed" if evidence else held,
+        failure=failure,
+        paid=paid,
+        billable=billable,
+        until=d.until if d.until is not None else result.until,
+        next_probe_at=d.next_probe_at,
+    ), d.write_until is not None
 
 
 async def _model_failure(
@@ -754,8 +851,20 @@ async def _model_failure(
     """One model failing while another works: a model-scoped cooldown at most, never a
     profile-wide window."""
     prev = ctx.ledger.get(result.agent, profile_id, result.model)
-    until = _deadline(ctx, failure, (prev.consecutive_failures if prev else 0) + 1)
     now = ctx.now()
+    d = policy.decide(
+        failure,
+        evidence=True,
+        window=policy.NO_WINDOW,
+        history=policy.History(
+            streak=prev.consecutive_failures if prev else 0,
+            failing_since=prev.failing_since if prev else None,
+        ),
+        now=now,
+        config=ctx.config,
+        u=policy.draw(ctx.rng),
+    )
+    until = d.write_until or d.next_probe_at or now
     if write_scoped and result.model:
         await anyio.to_thread.run_sync(
             lambda: repair.record_failure(
@@ -773,7 +882,10 @@ async def _model_failure(
         result.model,
         at=now,
         result=str(failure.reason),
-        next_probe_at=until,
+        next_probe_at=d.next_probe_at,
+        streak=d.streak,
+        failing_since=d.failing_since,
+        rejected=result.provider if result.paid and not result.billable else None,
     )
     log.info(
         "probe_failed",
@@ -781,66 +893,16 @@ async def _model_failure(
         reason=str(failure.reason),
         until=iso(until),
         scoped_to_model=True,
+        paid=result.paid,
+        billable=result.billable,
     )
-    return replace(result, outcome="failed", failure=failure, until=until, next_probe_at=until)
-
-
-async def _hold(
-    ctx: ProbeContext,
-    store: Store,
-    profile_id: str,
-    result: ProbeResult,
-    failure: Failure,
-    *,
-    outcome: Outcome = "skipped",
-) -> ProbeResult:
-    """A failure that says nothing new about the credential: OpenClaw's state is left alone;
-    probed only schedules its next look."""
-    prev = ctx.ledger.get(result.agent, profile_id, None)
-    nxt = _deadline(ctx, failure, (prev.consecutive_failures if prev else 0) + 1)
-    ctx.ledger.record_probe(
-        result.agent, profile_id, None, at=ctx.now(), result=str(failure.reason), next_probe_at=nxt
+    return replace(
+        result, outcome="failed", failure=failure, until=until, next_probe_at=d.next_probe_at
     )
-    log.info(
-        "probe_failed",
-        **_who(result),
-        reason=str(failure.reason),
-        until=iso(result.until),
-        message=failure.message,
-        state_written=False,
-    )
-    return replace(result, outcome=outcome, failure=failure, next_probe_at=nxt)
-
-
-async def _current_view(ctx: ProbeContext, store: Store, profile_id: str) -> View:
-    """The profile as OpenClaw sees it now (usable when it is gone or never cools down)."""
-    snap = await anyio.to_thread.run_sync(store.read)
-    prof = snap.profiles.get(profile_id)
-    if prof is None:
-        return View("ok", None, None, None)
-    return snap.usage(profile_id).view(prof.provider, to_ms(ctx.now()))
 
 
 # --------------------------------------------------------------------------------------------
 # Shared results (the single-flight results file)
-
-
-def _refine(
-    ctx: ProbeContext, agent: str, profile_id: str, model: str | None, recorded: Reason | None
-) -> Reason | None:
-    """OpenClaw has no word for quota: it records one as `rate_limit`. When probed's own last
-    verdict for the profile says quota and OpenClaw's word is the one quota is written as, the
-    verdict stands, so the recovery is proved by a paid probe (a free model list answers while a
-    quota is exhausted)."""
-    if recorded is None:
-        return None
-    for key_model in dict.fromkeys((model, None)):
-        own = ctx.ledger.get(agent, profile_id, key_model)
-        word = own.last_result if own is not None else None
-        if word is None or word == "ok":
-            continue
-        return refine(recorded, word)
-    return recorded
 
 
 def _who(result: ProbeResult) -> dict[str, Any]:
@@ -884,6 +946,7 @@ def _from_record(raw: Mapping[str, Any]) -> ProbeResult:
         failure=failure,
         reused=True,
         paid=False,
+        billable=False,
         until=parse_iso(raw["until"]) if raw.get("until") else None,
         next_probe_at=parse_iso(raw["next_probe_at"]) if raw.get("next_probe_at") else None,
         per_model=tuple(_from_record(r) for r in raw.get("per_model") or ()),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,8 +33,6 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from probed.errors import ProbedError
-from probed.ledger import Ledger
 from probed.logs import get_logger
 
 log = get_logger()
@@ -81,15 +79,12 @@ class ProbeScheduler:
         self,
         run_key: RunKey,
         *,
-        ledger: Ledger | None = None,
         heartbeat_s: float = 1.0,
         clock_check_s: float = 1.0,
         clock_step_s: float = 5.0,
         on_clock_step: Callable[[float], Any] | None = None,
     ) -> None:
         self._run_key = run_key
-        self._ledger = ledger
-        self._ledger_problem: str | None = None
         self._heartbeat_s = heartbeat_s
         self._clock_check_s = clock_check_s
         self._clock_step_s = clock_step_s
@@ -153,15 +148,12 @@ class ProbeScheduler:
             self._tg.cancel_scope.cancel()
         return finished
 
-    def set_ledger(self, ledger: Ledger | None) -> None:
-        """Where next-probe times are recorded (a reload may move `[daemon] state_dir`)."""
-        self._ledger = ledger
-
     # ---- the schedule ----------------------------------------------------------------------
 
-    def schedule(self, key: Key, at: datetime, *, record: bool = True) -> None:
-        """Run `key` at `at` (aware). Replaces the key's pending deadline; while the key runs,
-        the deadline waits for the run to end."""
+    def schedule(self, key: Key, at: datetime) -> None:
+        """Run `key` at exactly `at` (aware). Replaces the key's pending deadline; while the key
+        runs, the deadline waits for the run to end. The time is the policy's (probed.policy):
+        nothing here moves it or writes it anywhere."""
         if at.tzinfo is None:
             raise ValueError("probe deadlines must be timezone-aware")
         if self._closing:
@@ -171,11 +163,9 @@ class ProbeScheduler:
             self.version += 1
         else:
             self._arm(key, at)
-        if record:
-            self._record([(key, at)])
 
     def schedule_many(self, items: Iterable[tuple[Key, datetime]]) -> None:
-        """Like `schedule` for each item, with one ledger transaction for all of them."""
+        """Like `schedule` for each item, re-timing the wake-up once for all of them."""
         entries = list(items)
         # A running APScheduler re-times its wake-up on every add_job; paused, it does so once
         # on resume (10,000 keys at start-up). Nothing can fire in between: no await here.
@@ -185,19 +175,15 @@ class ProbeScheduler:
             self._sched.pause()
         try:
             for key, at in entries:
-                self.schedule(key, at, record=False)
+                self.schedule(key, at)
         finally:
             if pause and self._sched is not None:
                 self._sched.resume()
-        if entries:
-            self._record(entries)
 
-    def cancel(self, key: Key, *, record: bool = True) -> bool:
+    def cancel(self, key: Key) -> bool:
         """Forget the key's deadline (a run in flight finishes). True if something was armed."""
         had = self._disarm(key) or self._pending.pop(key, None) is not None
         self.version += 1
-        if record and had:
-            self._record([(key, None)])
         return had
 
     def deadline(self, key: Key) -> datetime | None:
@@ -242,21 +228,6 @@ class ProbeScheduler:
             self._sched.wakeup()
 
     # ---- internals -------------------------------------------------------------------------
-
-    def _record(self, entries: Sequence[tuple[Key, datetime | None]]) -> None:
-        """Next-probe times into the ledger, for `probed status`. The schedule itself lives
-        here, so a ledger that cannot be written (its directory gone or replaced) is reported
-        once per distinct problem and costs no deadline."""
-        if self._ledger is None:
-            return
-        try:
-            self._ledger.set_next_many([(k.agent, k.profile, k.model, at) for k, at in entries])
-        except ProbedError as exc:
-            if str(exc) != self._ledger_problem:
-                self._ledger_problem = str(exc)
-                log.warning("ledger_unwritable", error=str(exc))
-        else:
-            self._ledger_problem = None
 
     def _arm(self, key: Key, at: datetime) -> None:
         if self._sched is None:

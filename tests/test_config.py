@@ -45,10 +45,11 @@ def test_defaults_without_a_file() -> None:
     assert config.openclaw.state_dir == Path("/home/alice/.openclaw")
     assert config.daemon.state_dir == Path("/home/alice/.local/state/probed")
     assert config.repair.clamp_stale is True
-    assert config.backoff_for(Reason.BILLING) == Backoff(600, 7200)
+    assert config.backoff_for(Reason.BILLING) == Backoff(20, 240, early=600)
+    assert config.probe.lead == 20
     assert config.backoff_for(Reason.RATE_LIMIT) == Backoff(30, 300)
     assert config.backoff_for(Reason.QUOTA) == Backoff(1800, 21600)
-    assert config.backoff_for(Reason.AUTH) == Backoff(600, 21600)
+    assert config.backoff_for(Reason.AUTH) == Backoff(20, 240, early=600)
     assert set(config.backoff) == set(Reason)
 
 
@@ -96,7 +97,7 @@ model = "gpt-4o-mini"
     assert config.probe.jitter == 0  # type: ignore[attr-defined]
     assert config.probe.jitter_max == 5400  # type: ignore[attr-defined]
     assert config.probe.daily_budget == 0  # type: ignore[attr-defined]
-    assert config.backoff_for(Reason.BILLING) == Backoff(300, 86400)  # type: ignore[attr-defined]
+    assert config.backoff_for(Reason.BILLING) == Backoff(300, 86400, early=600)  # type: ignore[attr-defined]
     # Tables not named keep their defaults.
     assert config.backoff_for(Reason.TIMEOUT) == DEFAULT_BACKOFF[Reason.TIMEOUT]  # type: ignore[attr-defined]
     assert config.repair.clamp_stale is False  # type: ignore[attr-defined]

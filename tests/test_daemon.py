@@ -68,6 +68,7 @@ timeout = "3s"
 concurrency = {concurrency}
 jitter = "0%"
 jitter_max = "0s"
+lead = "1s"
 
 [backoff.rate_limit]
 base = "1s"
@@ -183,8 +184,9 @@ async def test_long_billing_window_is_probed_after_backoff_base_not_at_its_end(
 async def test_failed_billing_probes_follow_probeds_backoff_inside_openclaws_window(
     tmp_path: Path, fake: FakeProvider
 ) -> None:
-    """After a failed billing probe the next one comes one backoff step later (2 s, then 4 s
-    here), not at the end of OpenClaw's long window, which stays as it was."""
+    """After a failed billing probe the next one comes one backoff step later (2 s here, and
+    still 2 s: the first 10 minutes of an outage stay at `base`), not at the end of OpenClaw's
+    long window, which stays as it was (it outlasts every next look, so nothing is written)."""
     store = AgentStore(tmp_path / "openclaw", "main", "C")
     t0 = now_ms()
     store.write(
@@ -196,14 +198,15 @@ async def test_failed_billing_probes_follow_probeds_backoff_inside_openclaws_win
         await run.until(lambda: len(run.probes("anthropic:default")) >= 3, "three probes", 20)
     starts = [r.at for r in fake.requests if r.paid]
     gaps = [b - a for a, b in itertools.pairwise(starts[:3])]
-    assert 1.9 <= gaps[0] < 3.5 and 3.9 <= gaps[1] < 6  # base 2 s doubling
+    assert 1.9 <= gaps[0] < 3.5 and 1.9 <= gaps[1] < 3.5  # early: base 2 s, not doubled
     assert store.usage()["anthropic:default"]["disabledUntil"] == t0 + 3_600_000
 
 
 @pytest.mark.anyio
-async def test_cooldown_is_never_probed_before_its_end(tmp_path: Path, fake: FakeProvider) -> None:
-    """A rate-limit window carries the provider's reset: even with lastFailureAt long past and
-    a 1 s backoff base, the probe waits for the window's end."""
+async def test_cooldown_is_probed_lead_before_its_end(tmp_path: Path, fake: FakeProvider) -> None:
+    """OpenClaw sends user traffic again when its window ends: the probe goes out `[probe]
+    lead` (1 s here) before that end, even with lastFailureAt long past, not at the end and
+    not at once."""
     store = AgentStore(tmp_path / "openclaw", "main", "B")
     t0 = now_ms()
     until = t0 + 2500
@@ -213,7 +216,7 @@ async def test_cooldown_is_never_probed_before_its_end(tmp_path: Path, fake: Fak
     async with running(write_config(tmp_path, fake.base_url)) as run:
         await run.until(lambda: requests_for(fake, KEY_A), "the probe")
     first = min(r.at for r in fake.requests)
-    assert first * 1000 >= until
+    assert until - 1000 - 50 <= first * 1000 < until
     assert len(run.probes("anthropic:default")) == 1
 
 
@@ -348,6 +351,38 @@ async def test_failure_extends_the_window_and_rearms_for_it(
         armed = await run.until(lambda: run.daemon.sched.deadline(key), "the next deadline")
         assert armed.timestamp() * 1000 >= usage["cooldownUntil"] - 1000
         assert usage["cooldownReason"] == "rate_limit"
+
+
+@pytest.mark.anyio
+async def test_the_daemon_arms_exactly_the_time_the_probe_decided(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """One owner of the next-probe time: after a failed probe the armed deadline, the ledger's
+    next_probe_at and the probe's own result are the same instant, jitter included (drawn
+    once, in the decision: a second draw in the daemon would move it)."""
+    from probed.ledger import Ledger
+
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    t0 = now_ms()
+    store.write(
+        {"anthropic:default": api_key("anthropic", KEY_A)},
+        {"anthropic:default": disabled(t0 + 3_600_000, t0 - 5_000)},
+    )
+    fake.respond(credential=KEY_A, kind="paid", status=402)
+    path = write_config(tmp_path, fake.base_url)
+    text = path.read_text(encoding="utf-8").replace('jitter = "0%"', 'jitter = "50%"')
+    path.write_text(text.replace('jitter_max = "0s"', 'jitter_max = "1s"'), encoding="utf-8")
+    key = Key("main", "anthropic:default")
+    async with running(path) as run:
+        first = await run.until(lambda: run.probes("anthropic:default"), "the probe")
+        decided = first[0].next_probe_at
+        assert decided is not None and first[0].failure is not None
+        armed = await run.until(lambda: run.daemon.sched.deadline(key), "the re-arm")
+        rec = Ledger(tmp_path / "probed-state").get("main", "anthropic:default")
+        assert rec is not None and rec.next_probe_at == decided == armed
+        assert rec.last_result == "billing" and rec.consecutive_failures == 1
+        assert first[0].paid and not first[0].billable  # a rejected 402 is not billed
+        assert store.usage()["anthropic:default"]["disabledUntil"] == t0 + 3_600_000
 
 
 @pytest.mark.anyio
@@ -695,7 +730,7 @@ async def test_sighup_storm_reloads_and_loses_no_schedule(
         profiles,
         {
             "anthropic:default": cooldown(now_ms() + 60_000),
-            "anthropic:second": cooldown(now_ms() + 2_500),
+            "anthropic:second": cooldown(now_ms() + 4_000),
         },
     )
     path = write_config(tmp_path, fake.base_url)

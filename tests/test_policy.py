@@ -1,4 +1,4 @@
-"""The backoff policy: doubling up to a cap, the provider's reset as a floor, bounded jitter."""
+"""The probe policy as pure functions: no event loop, no files, one uniform draw per decision."""
 
 from __future__ import annotations
 
@@ -7,12 +7,28 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from probed.config import DEFAULT_BACKOFF, Backoff, Config
+from probed.config import DEFAULT_BACKOFF, Backoff, Config, ProbeConfig
 from probed.failure import Failure
-from probed.policy import backoff_window, merge_deadline, next_deadline, with_jitter
+from probed.policy import (
+    NO_WINDOW,
+    History,
+    Window,
+    after_budget,
+    backoff_window,
+    decide,
+    draw,
+    first_probe,
+    next_deadline,
+    own_verdict_stands,
+    spread_s,
+    step,
+)
 from probed.reasons import Reason
 
 NOW = datetime(2026, 10, 7, 12, 0, tzinfo=UTC)
+CFG = Config()
+S = timedelta(seconds=1)
+MIN = timedelta(minutes=1)
 
 
 def _failure(reason: Reason, retry_at: datetime | None = None) -> Failure:
@@ -21,103 +37,310 @@ def _failure(reason: Reason, retry_at: datetime | None = None) -> Failure:
     )
 
 
+def _disabled(until: datetime, last: datetime = NOW) -> Window:
+    return Window("disabled", Reason.BILLING, until, last)
+
+
+def _cooldown(until: datetime, reason: Reason = Reason.RATE_LIMIT, last: datetime = NOW) -> Window:
+    return Window("cooldown", reason, until, last)
+
+
+# ---- steps ---------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     ("reason", "expected"),
     [
         (Reason.RATE_LIMIT, [30, 60, 120, 240, 300, 300]),
         (Reason.OVERLOADED, [30, 60, 120, 240, 300, 300]),
         (Reason.TIMEOUT, [30, 60, 120, 240, 300, 300]),
-        (Reason.BILLING, [600, 1200, 2400, 4800, 7200, 7200]),
         (Reason.QUOTA, [1800, 3600, 7200, 14400, 21600, 21600]),
-        (Reason.AUTH, [600, 1200, 2400, 4800, 9600, 19200, 21600]),
     ],
 )
 def test_base_doubles_per_consecutive_failure_up_to_cap(
     reason: Reason, expected: list[int]
 ) -> None:
-    b = Config().backoff_for(reason)
-    got = [
-        (next_deadline(_failure(reason), n, b, now=NOW) - NOW).total_seconds()
-        for n in range(1, len(expected) + 1)
-    ]
-    assert got == expected
+    b = CFG.backoff_for(reason)
+    assert b.early == 0
+    assert [step(b, n, age_s=10_000) for n in range(1, len(expected) + 1)] == expected
 
 
-def test_defaults_come_from_config() -> None:
-    assert Config().backoff_for(Reason.RATE_LIMIT) is DEFAULT_BACKOFF[Reason.RATE_LIMIT]
+def test_what_needs_a_person_is_probed_every_base_early_then_by_the_outages_age() -> None:
+    """Billing and auth: every 20 s for the first 10 minutes (a rejected probe is not billed),
+    then the interval doubles each time the outage doubles in age, up to 4 minutes."""
+    for reason in (Reason.BILLING, Reason.AUTH):
+        b = CFG.backoff_for(reason)
+        ages = [0, 299, 599, 600, 1199, 1200, 2400, 4800, 86_400]
+        got = [step(b, n, age) for n, age in enumerate(ages, start=1)]
+        assert got == [20, 20, 20, 40, 40, 80, 160, 240, 240]
+    # the consecutive-failure count plays no part while `early` is set
+    assert step(CFG.backoff_for(Reason.BILLING), 500, age_s=10) == 20
+
+
+def test_defaults_come_from_config_and_backoff_window_is_bounded() -> None:
+    assert CFG.backoff_for(Reason.RATE_LIMIT) is DEFAULT_BACKOFF[Reason.RATE_LIMIT]
     assert backoff_window(0, Backoff(10, 100)) == 10  # n < 1 counts as the first failure
     assert backoff_window(10_000, Backoff(10, 100)) == 100  # no overflow on long streaks
+    assert step(Backoff(10, 100, early=60), 1, age_s=1e12) == 100
 
 
-def test_configured_backoff_is_used() -> None:
-    b = Backoff(5, 12)
-    assert [backoff_window(n, b) for n in (1, 2, 3, 4)] == [5, 10, 12, 12]
+def test_cost_per_day_of_one_broken_billing_profile() -> None:
+    """docs/policy.md's figure: probes in the first 24 h of an outage at the defaults."""
+    b = CFG.backoff_for(Reason.BILLING)
+    t, n = 0.0, 0
+    while t < 86_400:
+        t += step(b, n + 1, t)
+        n += 1
+    assert 405 <= n <= 425
 
 
-def test_provider_retry_at_is_a_floor() -> None:
-    later = NOW + timedelta(hours=3)
-    b = DEFAULT_BACKOFF[Reason.RATE_LIMIT]
-    assert next_deadline(_failure(Reason.RATE_LIMIT, later), 1, b, now=NOW) == later
-    # an earlier retry_at does not shorten the backoff
-    soon = NOW + timedelta(seconds=5)
-    assert next_deadline(_failure(Reason.RATE_LIMIT, soon), 1, b, now=NOW) == NOW + timedelta(
-        seconds=30
+# ---- after a probe -------------------------------------------------------------------------
+
+
+def test_a_success_ends_everything() -> None:
+    d = decide(
+        None,
+        evidence=True,
+        window=_disabled(NOW + MIN),
+        history=History(3),
+        now=NOW,
+        config=CFG,
+        u=0.5,
     )
+    assert (d.outcome, d.next_probe_at, d.write_until, d.streak) == ("recovered", None, None, 0)
 
 
-def test_quota_with_a_known_reset_waits_for_exactly_that_reset() -> None:
-    reset = NOW + timedelta(minutes=10)
-    b = DEFAULT_BACKOFF[Reason.QUOTA]
-    assert next_deadline(_failure(Reason.QUOTA, reset), 3, b, now=NOW) == reset
-    # without one, the 30 m -> 6 h backoff applies
-    assert next_deadline(_failure(Reason.QUOTA), 1, b, now=NOW) == NOW + timedelta(minutes=30)
-    # a reset already past is no floor
-    past = NOW - timedelta(minutes=1)
-    assert next_deadline(_failure(Reason.QUOTA, past), 1, b, now=NOW) == NOW + timedelta(minutes=30)
+@pytest.mark.parametrize("u", [0.0, 0.5, 1.0])
+def test_a_stated_reset_is_the_window_end_and_the_probe_follows_it(u: float) -> None:
+    reset = NOW + timedelta(seconds=150)
+    d = decide(
+        _failure(Reason.RATE_LIMIT, reset),
+        evidence=True,
+        window=_cooldown(NOW + 30 * S),
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=u,
+    )
+    assert d.write_until == reset  # the gateway goes back at the provider's own instant
+    assert d.next_probe_at == reset  # and the probe with it: no jitter on a stated reset
 
 
-def test_jitter_is_bounded_and_never_before_the_deadline() -> None:
+def test_a_quota_reset_hours_away_is_believed_whatever_the_backoff() -> None:
+    reset = NOW + timedelta(hours=3, minutes=12)
+    d = decide(
+        _failure(Reason.QUOTA, reset),
+        evidence=True,
+        window=NO_WINDOW,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.write_until == reset == d.next_probe_at
+    # a short stated reset is believed too: no 30 m quota step on top of it
+    soon = NOW + 5 * S
+    d = decide(
+        _failure(Reason.QUOTA, soon),
+        evidence=True,
+        window=NO_WINDOW,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.next_probe_at == soon
+
+
+def test_a_failed_billing_probe_inside_openclaws_long_window_writes_nothing() -> None:
+    """OpenClaw's 10-minute (9.6) or 5-hour (5.28) window outlasts the next look + lead: the
+    store is left alone (no write, no reload), the next probe comes one early step later."""
+    window = _disabled(NOW + 10 * MIN)
+    d = decide(
+        _failure(Reason.BILLING),
+        evidence=True,
+        window=window,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.outcome == "failed" and d.write_until is None
+    assert d.next_probe_at == NOW + 20 * S
+    assert d.until == window.until
+    assert (d.streak, d.failing_since) == (1, NOW)
+
+
+def test_a_window_that_would_lapse_before_the_next_look_is_extended() -> None:
+    """The next look comes after OpenClaw's window ends: the window is extended to the next
+    look + lead, so no user request reaches the still-broken provider in between."""
+    window = _disabled(NOW + 10 * S)
+    d = decide(
+        _failure(Reason.BILLING),
+        evidence=True,
+        window=window,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.next_probe_at == NOW + 20 * S
+    assert d.write_until == NOW + 40 * S == d.until  # next + lead (20 s)
+    assert d.next_probe_at + timedelta(seconds=CFG.probe.lead) == d.write_until
+
+
+def test_hours_into_an_outage_the_interval_is_the_cap() -> None:
+    since = NOW - timedelta(hours=3)
+    d = decide(
+        _failure(Reason.BILLING),
+        evidence=True,
+        window=_disabled(NOW + 1 * S),
+        history=History(streak=60, failing_since=since),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.next_probe_at == NOW + 4 * MIN
+    assert d.failing_since == since and d.streak == 61
+
+
+def test_fresh_evidence_of_another_reason_is_written_even_inside_a_longer_window() -> None:
+    d = decide(
+        _failure(Reason.AUTH),
+        evidence=True,
+        window=_disabled(NOW + timedelta(hours=5)),
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.write_until == NOW + 40 * S == d.until
+
+
+def test_no_evidence_writes_nothing_and_looks_again_before_the_window_lapses() -> None:
+    """A transport error says nothing about the credential: no write; the next look is moved
+    before the window's end - lead rather than after the lapse."""
+    window = _cooldown(NOW + 40 * S, Reason.UNKNOWN)
+    d = decide(
+        _failure(Reason.TIMEOUT),
+        evidence=False,
+        window=window,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.outcome == "held" and d.write_until is None
+    assert d.next_probe_at == NOW + 20 * S  # 40 s - lead 20 s, before the 30 s step
+
+
+def test_jitter_is_drawn_once_and_bounded() -> None:
     rng = random.Random(7)
-    deadline = NOW + timedelta(minutes=5)
-    for window, jitter, jmax in (
-        (300, 0.1, 30.0),
-        (60, 0.1, 30.0),
-        (7200, 0.1, 30.0),
-        (100, 0.5, 1000.0),
-    ):
-        bound = min(jitter * window, jmax)
-        offsets = [
-            (
-                with_jitter(deadline, window, jitter=jitter, jitter_max=jmax, rng=rng) - deadline
-            ).total_seconds()
-            for _ in range(500)
-        ]
-        assert min(offsets) >= 0
-        assert max(offsets) <= bound
-        assert max(offsets) > bound * 0.8  # it does spread, not a constant
-    assert with_jitter(deadline, 300, jitter=0.0, jitter_max=30, rng=rng) == deadline
-    assert with_jitter(deadline, -5, jitter=0.1, jitter_max=30, rng=rng) == deadline
-    assert with_jitter(deadline, float("nan"), jitter=0.1, jitter_max=30, rng=rng) == deadline
+    u = draw(rng)
+    assert 0 <= u < 1
+    w = _disabled(NOW + timedelta(hours=5))
+    a = decide(
+        _failure(Reason.BILLING),
+        evidence=True,
+        window=w,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=u,
+    )
+    b = decide(
+        _failure(Reason.BILLING),
+        evidence=True,
+        window=w,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=u,
+    )
+    assert a == b  # the same draw, the same decision: pure
+    assert a.next_probe_at is not None
+    assert NOW + 20 * S <= a.next_probe_at <= NOW + 22 * S  # 10 % of 20 s
+    big = Config(probe=ProbeConfig(jitter=1.0, jitter_max=30))
+    assert spread_s(big, 3600, 1.0) == 30  # jitter_max bounds it
+    assert spread_s(big, 3600, 0.0) == 0
+    assert spread_s(Config(probe=ProbeConfig(jitter=0.0)), 3600, 1.0) == 0
 
 
-def test_jitter_on_a_provider_floor_stays_after_the_floor() -> None:
-    floor = NOW + timedelta(hours=2)
+def test_times_are_whole_milliseconds_never_before_a_floor() -> None:
+    reset = NOW + timedelta(seconds=10, microseconds=1500)
+    d = decide(
+        _failure(Reason.RATE_LIMIT, reset),
+        evidence=True,
+        window=NO_WINDOW,
+        history=History(),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert d.write_until is not None and d.write_until >= reset
+    assert d.write_until.microsecond % 1000 == 0
+
+
+# ---- windows OpenClaw recorded -------------------------------------------------------------
+
+
+def test_a_cooldown_is_probed_lead_before_it_ends() -> None:
+    at = first_probe(_cooldown(NOW + 5 * MIN), History(), now=NOW, config=CFG, u=0.0)
+    assert at == NOW + 5 * MIN - 20 * S
+    # jitter only moves it earlier
+    late = first_probe(_cooldown(NOW + 5 * MIN), History(), now=NOW, config=CFG, u=1.0)
+    assert NOW + 4 * MIN + 10 * S <= late <= at
+
+
+def test_a_billing_window_is_probed_one_early_step_after_the_failure() -> None:
+    for until in (NOW + 10 * MIN, NOW + timedelta(hours=5)):  # 9.6 and 5.28 windows
+        assert first_probe(_disabled(until), History(), now=NOW, config=CFG, u=0.0) == NOW + 20 * S
+
+
+def test_hours_in_the_first_probe_of_a_new_window_is_one_cap_after_the_failure() -> None:
+    since = NOW - timedelta(hours=6)
+    got = first_probe(
+        _disabled(NOW + timedelta(hours=2)),
+        History(failing_since=since),
+        now=NOW,
+        config=CFG,
+        u=0.0,
+    )
+    assert got == NOW + 4 * MIN
+
+
+def test_a_window_already_over_is_probed_now() -> None:
+    past = _cooldown(NOW - MIN, last=NOW - 2 * MIN)
+    assert first_probe(past, History(), now=NOW, config=CFG, u=0.5) == NOW
+
+
+def test_a_pending_limit_verdict_is_a_floor_a_pending_billing_verdict_a_ceiling() -> None:
+    """OpenClaw re-opening 30-second windows on a quota probed already saw does not bring the
+    probe forward; a billing look already due sooner than the new window's is kept."""
+    later = NOW + timedelta(hours=1)
+    quota = History(1, NOW, NOW - S, "quota", later)
+    assert first_probe(_cooldown(NOW + 30 * S), quota, now=NOW, config=CFG, u=0.0) == later
+    soon = NOW + 5 * S
+    billing = History(1, NOW, NOW - S, "billing", soon)
+    assert first_probe(_disabled(NOW + 10 * MIN), billing, now=NOW, config=CFG, u=0.0) == soon
+
+
+def test_own_verdict_stands_until_openclaw_records_a_newer_failure() -> None:
+    h = History(1, NOW, NOW, "billing", NOW + 30 * S)
+    assert own_verdict_stands(_disabled(NOW + MIN, last=NOW), h)
+    assert not own_verdict_stands(_disabled(NOW + MIN, last=NOW + S), h)
+    assert not own_verdict_stands(_disabled(NOW + MIN), History())
+    assert not own_verdict_stands(_disabled(NOW + MIN), History(0, None, NOW, "ok", None))
+
+
+def test_a_spent_budget_waits_for_midnight_or_the_window() -> None:
+    midnight = datetime(2026, 10, 8, tzinfo=UTC)
+    assert after_budget(NOW, None) == midnight
+    assert after_budget(NOW, midnight + timedelta(hours=2)) == midnight + timedelta(hours=2)
+
+
+def test_next_deadline_believes_a_stated_reset() -> None:
     b = DEFAULT_BACKOFF[Reason.RATE_LIMIT]
-    deadline = next_deadline(_failure(Reason.RATE_LIMIT, floor), 1, b, now=NOW)
-    for seed in range(50):
-        got = with_jitter(
-            deadline,
-            (deadline - NOW).total_seconds(),
-            jitter=0.1,
-            jitter_max=30,
-            rng=random.Random(seed),
-        )
-        assert floor <= got <= floor + timedelta(seconds=30)
-
-
-def test_merge_keeps_the_later_deadline() -> None:
-    a = NOW + timedelta(minutes=1)
-    b = NOW + timedelta(hours=1)
-    assert merge_deadline(None, a) == a
-    assert merge_deadline(a, b) == b
-    assert merge_deadline(b, a) == b
+    later = NOW + timedelta(hours=3)
+    assert next_deadline(_failure(Reason.RATE_LIMIT, later), 1, b, now=NOW) == later
+    assert next_deadline(_failure(Reason.RATE_LIMIT), 2, b, now=NOW) == NOW + MIN

@@ -25,6 +25,7 @@ KEYS = (
     "action",
     "reused",
     "paid",
+    "billable",
 )
 
 

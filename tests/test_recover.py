@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -85,7 +85,9 @@ def test_failure_is_written_with_backoff_and_recorded(tmp_path: Path) -> None:
         r = _run(tmp_path, fake, force=True)
     assert r.outcome == "failed" and r.failure is not None
     assert str(r.failure.reason) == "overloaded"
-    assert r.until is not None and r.next_probe_at == r.until
+    # the window written outlasts the next probe by [probe] lead: never lapses onto the outage
+    assert r.until is not None and r.next_probe_at is not None
+    assert r.until == r.next_probe_at + timedelta(seconds=20)
     usage = read_usage(tmp_path / "oc", "anthropic:default")
     assert usage.get("cooldownReason") == "overloaded"
     assert usage.get("disabledReason") != "billing"
@@ -100,13 +102,22 @@ def test_daily_budget_survives_restarts_and_warns_once(tmp_path: Path) -> None:
         write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing()})
         with FakeProvider() as fake:
             fake.respond(kind="paid", status=402)
+            # a paid probe the provider rejects is not billed: given back, counted as rejected
             first = _run(tmp_path, fake, budget=1)  # each _run is a fresh context: a "restart"
-            second = _run(tmp_path, fake, budget=1)
-            third = _run(tmp_path, fake, budget=1)
-            assert fake.counts().paid == 1
+            again = _run(tmp_path, fake, budget=1, force=True)
+            assert fake.counts().paid == 2
+            ledger = Ledger(tmp_path / "state")
+            assert ledger.paid_today("anthropic", datetime.now(UTC)) == 0
+            assert ledger.rejected_today("anthropic", datetime.now(UTC)) == 2
+            # one that may have been billed (here: spent by another caller) stays spent
+            assert ledger.try_spend("anthropic", datetime.now(UTC), 1) == (True, False)
+            second = _run(tmp_path, fake, budget=1, force=True)
+            third = _run(tmp_path, fake, budget=1, force=True)
+            assert fake.counts().paid == 2
     finally:
         configure("warning", "console", stream=io.StringIO())
-    assert first.paid and first.outcome == "failed"
+    assert first.paid and first.outcome == "failed" and not first.billable
+    assert again.paid and not again.billable
     assert second.outcome == third.outcome == "skipped"
     assert second.failure is not None and str(second.failure.reason) == "billing"
     assert "budget" in second.failure.message
@@ -206,9 +217,11 @@ def test_quota_recorded_by_openclaw_as_rate_limit_needs_a_paid_probe(tmp_path: P
 def test_a_failed_billing_probe_is_retried_on_probeds_backoff_not_openclaws_window(
     tmp_path: Path,
 ) -> None:
-    """OpenClaw keeps its 5-hour billing window (never shortened); probed's next probe is its
-    own backoff step, 10 minutes doubling to the 2-hour cap, so a top-up is seen in time."""
+    """OpenClaw keeps its 5-hour billing window (never shortened, and not rewritten: it already
+    outlasts the next probe); probed's next probe is its own early step, 20 s for the first
+    10 minutes of the outage, so a top-up is seen within a minute."""
     write_store(tmp_path / "oc", _profiles(), {"anthropic:default": billing(hours=5)})
+    billing_until = read_usage(tmp_path / "oc", "anthropic:default")["disabledUntil"]
     with FakeProvider() as fake:
         fake.respond(
             kind="paid",
@@ -222,12 +235,15 @@ def test_a_failed_billing_probe_is_retried_on_probeds_backoff_not_openclaws_wind
     assert first.failure is not None and str(first.failure.reason) == "billing"
     assert first.until is not None and (first.until - started).total_seconds() > 4.9 * 3600
     assert first.next_probe_at is not None
-    assert 590 <= (first.next_probe_at - started).total_seconds() <= 660  # base 10 min
+    assert 20 <= (first.next_probe_at - started).total_seconds() <= 25  # early: base 20 s
     assert second.next_probe_at is not None
-    assert 1190 <= (second.next_probe_at - started).total_seconds() <= 1300  # doubled
+    assert 20 <= (second.next_probe_at - started).total_seconds() <= 30  # still early
     rec = Ledger(tmp_path / "state").get("main", "anthropic:default")
     assert rec is not None and rec.next_probe_at == second.next_probe_at
-    assert read_usage(tmp_path / "oc", "anthropic:default")["disabledReason"] == "billing"
+    assert rec.consecutive_failures == 2 and rec.failing_since is not None
+    usage = read_usage(tmp_path / "oc", "anthropic:default")
+    assert usage["disabledReason"] == "billing"
+    assert usage["disabledUntil"] == billing_until  # no write: the window outlasts the next look
 
 
 def test_a_rate_limit_inside_a_billing_window_is_probed_again_soon(tmp_path: Path) -> None:

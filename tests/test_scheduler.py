@@ -5,13 +5,10 @@ from __future__ import annotations
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import anyio
 import pytest
-import structlog.testing
 
-from probed.ledger import Ledger
 from probed.scheduler import Key, ProbeScheduler, spread
 
 
@@ -158,41 +155,6 @@ def test_many_overdue_deadlines_take_the_whole_window() -> None:
     assert out[0] == now and now + timedelta(seconds=59) < out[-1] < now + timedelta(seconds=60)
     gaps = {round((b - a).total_seconds(), 6) for a, b in itertools.pairwise(out)}
     assert gaps == {0.006}
-
-
-@pytest.mark.anyio
-async def test_schedule_is_written_to_the_ledger(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
-    sched = ProbeScheduler(Recorder(), ledger=ledger)
-    far = datetime.now(UTC) + timedelta(hours=1)
-    async with anyio.create_task_group() as tg:
-        await tg.start(sched.serve)
-        sched.schedule_many([(A, far), (B, far + timedelta(minutes=1))])
-        rec = ledger.get("main", "anthropic:default")
-        assert rec is not None and rec.next_probe_at is not None
-        assert abs((rec.next_probe_at - far).total_seconds()) < 0.01
-        sched.cancel(A)
-        rec = ledger.get("main", "anthropic:default")
-        assert rec is not None and rec.next_probe_at is None
-        tg.cancel_scope.cancel()
-
-
-@pytest.mark.anyio
-async def test_a_ledger_that_cannot_be_written_costs_no_deadline(tmp_path: Path) -> None:
-    """The ledger only mirrors the schedule for `probed status`: its directory replaced by a
-    file is one warning, and the probe still runs on time."""
-    (tmp_path / "gone").write_text("")
-    calls = Recorder()
-    sched = ProbeScheduler(calls, ledger=Ledger(tmp_path / "gone" / "state"))
-    with structlog.testing.capture_logs() as said:
-        async with anyio.create_task_group() as tg:
-            await tg.start(sched.serve)
-            sched.schedule(A, soon(50))
-            sched.schedule_many([(B, soon(60))])
-            await calls.wait_for(2)
-            tg.cancel_scope.cancel()
-    assert [k for k, _ in calls.calls] == [A, B]
-    assert [e["event"] for e in said].count("ledger_unwritable") == 1
 
 
 @pytest.mark.anyio

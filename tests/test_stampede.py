@@ -101,7 +101,7 @@ def test_concurrent_provider_probes_ask_each_profile_once(tmp_path: Path) -> Non
     oc = tmp_path / "oc"
     t = int(time.time() * 1000)
     window = {
-        "cooldownUntil": t + 60_000,
+        "cooldownUntil": t + 10_000,  # ends before the stated reset (30 s): extended once
         "cooldownReason": "rate_limit",
         "errorCount": 1,
         "failureCounts": {"rate_limit": 1},

@@ -161,7 +161,8 @@ def _assert_outcome(code: int, doc: dict[str, Any], output: str, upstream: FakeP
 
 
 def _assert_openclaw_sees(agent_dir: Path, pkg: str, version: str) -> None:
-    later = now_ms() + 60_000
+    # inside the window probed wrote: its next probe (20 s, billing's early step) + lead (20 s)
+    later = now_ms() + 30_000
     healthy = probe_view(agent_dir, pkg=pkg, now_ms=later, model=HEALTHY)
     broke = probe_view(agent_dir, pkg=pkg, now_ms=later, model=BROKE)
     assert healthy["openclawVersion"] == version

@@ -1,0 +1,211 @@
+"""What every system in the benchmark meets: the fake provider's outage, user traffic, and the
+accounting of one run (recovery time, failed user requests, billable and other requests).
+
+The provider fails as a real one does: during a billing outage or a rate limit only generations
+fail (402, or 429 with a Retry-After that counts down); its free endpoints (the model list) keep
+answering. Requests are told apart by what they carry: every user request has a marker in its
+text, so whatever reaches the provider without one was sent only to test it (a probe, a health
+check). A test generation is billable when the provider answered it with success; one it
+rejected is not billed, and is counted as rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.scenarios import STEADY_S, Scenario
+from probed.fakeprovider import FakeProvider, Recorded, fingerprint
+
+MARK = "bench-user-"
+
+BODIES = {
+    "billing": '{"error":{"message":"Insufficient credits: add credits to continue",'
+    '"type":"insufficient_quota","code":"insufficient_quota"}}',
+    "rate_limit": '{"error":{"message":"Rate limit reached for requests","type":"requests",'
+    '"code":"rate_limit_exceeded"}}',
+}
+STATUS = {"billing": 402, "rate_limit": 429}
+
+
+class Countdown(Mapping[str, str]):
+    """`retry-after` (whole seconds, rounded up) that tells the truth when it is sent."""
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+
+    def __getitem__(self, key: str) -> str:
+        if key != "retry-after":
+            raise KeyError(key)
+        return str(max(1, int(self.end - time.time() + 0.999)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["retry-after"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+def break_provider(fake: FakeProvider, sc: Scenario, credential: str, fix_at: float) -> None:
+    """The outage, until `fix_at` (epoch seconds): generations fail, free endpoints answer."""
+    headers = Countdown(fix_at) if sc.reset_stated else None
+    fake.respond(
+        credential=credential,
+        kind="paid",
+        status=STATUS[sc.kind],
+        body=BODIES[sc.kind],
+        headers=headers,
+        until=fix_at,
+    )
+
+
+@dataclass(frozen=True)
+class UserRequest:
+    marker: str
+    sent: float
+    done: float
+    status: int | None
+
+
+@dataclass
+class Traffic:
+    """Steady user requests, one every STEADY_S, each in its own thread (a slow one does not
+    hold the next back). `send(marker)` returns the HTTP status (None: no answer)."""
+
+    send: Callable[[str], int | None]
+    period: float = STEADY_S
+    done: list[UserRequest] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _n: int = 0
+
+    def one(self) -> UserRequest:
+        self._n += 1
+        marker = f"{MARK}{self._n:05d}"
+        sent = time.time()
+        status = self.send(marker)
+        req = UserRequest(marker, sent, time.time(), status)
+        with self._lock:
+            self.done.append(req)
+        return req
+
+    def run(self, until: Callable[[], bool]) -> None:
+        """Send until `until()` is true or `stop()`; waits for requests in flight (bounded)."""
+        with ThreadPoolExecutor(max_workers=16, thread_name_prefix="user") as pool:
+            nxt = time.time()
+            while not self._stop.is_set() and not until():
+                pool.submit(self.one)
+                nxt += self.period
+                self._stop.wait(max(0.0, nxt - time.time()))
+            self._stop.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def snapshot(self) -> list[UserRequest]:
+        with self._lock:
+            return sorted(self.done, key=lambda r: r.sent)
+
+
+def marker_of(req: Recorded) -> str | None:
+    if req.body is None:
+        return None
+    text = json.dumps(req.body)
+    at = text.find(MARK)
+    return text[at : at + len(MARK) + 5] if at >= 0 else None
+
+
+def via(fake: FakeProvider, credential: str) -> set[str]:
+    """Markers of user requests that reached the provider with `credential`."""
+    fp = fingerprint(credential)
+    return {
+        m for r in list(fake.requests) if r.credential_fingerprint == fp and (m := marker_of(r))
+    }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: str
+    system: str
+    repeat: int
+    recovered_s: float | None  # fix -> first successful user request through the profile
+    failed_user: int  # user requests that failed, outage start -> recovery (or horizon)
+    user_requests: int
+    reached_broken: int  # user requests that reached the still-broken provider after the first
+    test_requests: int  # requests sent only to test the provider (probes, health checks)
+    billable: int  # test generations the provider accepted
+    rejected: int  # test generations the provider rejected (sent, not billed)
+    free: int  # free test requests (model list, account endpoints)
+    all_requests: int  # every request that reached the provider (user and test)
+    window_end_s: float | None = None  # OpenClaw's own window end, s after the fix (from its state)
+    wall_s: float = 0.0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def account(
+    sc: Scenario,
+    system: str,
+    repeat: int,
+    *,
+    fake: FakeProvider,
+    credential: str,
+    traffic: Traffic,
+    t0: float,
+    fix_at: float,
+    window_end: float | None,
+    wall_s: float,
+    error: str | None = None,
+) -> RunResult:
+    """One run's figures, counted from the outage's start to the recovery (or the horizon)."""
+    users = traffic.snapshot()
+    primary = via(fake, credential)
+    success = [u for u in users if u.status == 200 and u.done >= fix_at and u.marker in primary]
+    first = min(success, key=lambda u: u.done) if success else None
+    end = first.done if first is not None else fix_at + sc.horizon_s
+    counted = [u for u in users if t0 - 0.5 <= u.sent <= end]
+    fp = fingerprint(credential)
+    reqs = [r for r in list(fake.requests) if r.at <= end + 0.01]
+    broken = {
+        m
+        for r in reqs
+        if r.credential_fingerprint == fp and r.paid and r.at < fix_at and (m := marker_of(r))
+    }
+    if not sc.hours_in:
+        broken.discard(f"{MARK}00001")  # the request that found the outage
+    tests = [r for r in reqs if marker_of(r) is None and r.credential_fingerprint == fp]
+    billable = [r for r in tests if r.paid and r.at >= fix_at]
+    rejected = [r for r in tests if r.paid and r.at < fix_at]
+    return RunResult(
+        scenario=sc.name,
+        system=system,
+        repeat=repeat,
+        recovered_s=(first.done - fix_at) if first is not None else None,
+        failed_user=sum(1 for u in counted if u.status != 200),
+        user_requests=len(counted),
+        reached_broken=len(broken),
+        test_requests=len(tests),
+        billable=len(billable),
+        rejected=len(rejected),
+        free=sum(1 for r in tests if not r.paid),
+        all_requests=len(reqs),
+        window_end_s=(window_end - fix_at) if window_end is not None else None,
+        wall_s=wall_s,
+        error=error,
+    )
+
+
+def wait_for(cond: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(interval)  # polling a condition, with a deadline
+    return cond()
