@@ -44,7 +44,7 @@ from probed.probes.endpoints import resolve as resolve_endpoint
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
 from probed.reasons import Reason, from_openclaw, refine
-from probed.reload import run_reload_command
+from probed.reload import after_repair, run_reload_command
 from probed.singleflight import Flight, SingleFlight
 from probed.stores.base import Store
 
@@ -253,7 +253,9 @@ async def probe_profile(
         # the provider's single-flight lock or OpenClaw's own store lock: the message names it
         failure = _local(Reason.UNKNOWN, str(exc), "try again once the lock named is released")
         return replace(base, outcome="skipped", failure=failure)
-    if reload_needed:
+    if reload_needed and result.usable:  # a repair: reload, and confirm the gateway took it
+        await anyio.to_thread.run_sync(after_repair, ctx.config, [(store, profile_id)])
+    elif reload_needed:
         await anyio.to_thread.run_sync(run_reload_command, ctx.config.openclaw.reload_command)
     return result
 

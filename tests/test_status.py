@@ -35,6 +35,9 @@ KEYS = [
     "last_probe_result",
     "next_probe_at",
     "action",
+    "gateway",  # 0.2 additions: has the running gateway taken probed's last repair?
+    "repair_confirmed",
+    "gateway_detail",
 ]
 
 
@@ -96,6 +99,7 @@ def test_table_is_readable_at_100_columns(
         "(LEFT)",
         "LAST",
         "NEXT",
+        "GATEWAY",
     ]
     assert max(len(line) for line in lines) <= 100
     profiles = [line.split()[1] for line in lines[3:] if line.startswith("main ")]
