@@ -322,6 +322,9 @@ def render_table(report: Report, *, width: int = 100) -> str:
                 _GATEWAY_CELL.get(r.gateway, "-") if r.gateway else "-",
             )
         )
+    if not any(r.gateway for r in report.rows):  # no repair on record: no column for it
+        header = header[:-1]
+        cells = [c[:-1] for c in cells]
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(header)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [summary_line(report), "", fmt.format(*header).rstrip()]

@@ -99,7 +99,6 @@ def test_table_is_readable_at_100_columns(
         "(LEFT)",
         "LAST",
         "NEXT",
-        "GATEWAY",
     ]
     assert max(len(line) for line in lines) <= 100
     profiles = [line.split()[1] for line in lines[3:] if line.startswith("main ")]
