@@ -293,7 +293,7 @@ _GATEWAY_CELL = {
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
     now = report.generated_at
-    header = (
+    header: tuple[str, ...] = (
         "AGENT",
         "PROFILE",
         "PROVIDER",
