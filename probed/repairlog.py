@@ -129,8 +129,23 @@ class RepairLog:
         return [_record(r) for r in rows]
 
     def open_records(self) -> list[RepairRecord]:
-        """Repairs the gateway has not taken yet (pending or not running)."""
-        return [r for r in self.all() if not r.verdict.settled]
+        """Repairs the gateway has not taken yet (pending or not running). The daemon asks every
+        few seconds, so only those rows are read."""
+        waiting = tuple(str(v) for v in Verdict if not v.settled)
+        with self._conn(write=False) as conn:
+            if conn is None:
+                return []
+            try:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM repairs WHERE verdict IN (?, ?)"  # noqa: S608
+                    " ORDER BY agent, profile",
+                    waiting,
+                ).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):
+                    return []
+                raise
+        return [_record(r) for r in rows]
 
     def record_repairs(self, keys: Iterable[tuple[str, str]], *, at_ms: int) -> None:
         """New repairs of (agent, profile): pending until confirmed; an older record goes."""
