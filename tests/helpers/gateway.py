@@ -97,6 +97,8 @@ class ProviderSpec:
     id: str
     profiles: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
+    api: str = "openai-completions"  # or anthropic-messages, google-generative-ai, ...
+    path: str = "/v1"  # appended to provider_url for this provider's baseUrl
 
     @property
     def profile_ids(self) -> tuple[str, ...]:
@@ -224,8 +226,8 @@ class Gateway:
         providers: dict[str, Any] = {}
         for p in spec.all_providers():
             providers[p.id] = {
-                "baseUrl": f"{self.provider_url}/v1",
-                "api": "openai-completions",
+                "baseUrl": f"{self.provider_url}{p.path}",
+                "api": p.api,
                 "models": [
                     {
                         "id": m,
