@@ -198,7 +198,7 @@ def _with_gateway(config: Config, rows: list[Row], now_ms: int) -> list[Row]:
     out: list[Row] = []
     for row in rows:
         rec = records.get((row.agent, row.profile))
-        if rec is None or row.state != "ok":
+        if rec is None or row.state != "ok" or rec.verdict is Verdict.OVERWRITTEN:
             out.append(row)  # unusable again: a newer failure, not the repair, is what counts
             continue
         verdict = current_verdict(rec, usable_now=True, seen=seen)
