@@ -23,6 +23,7 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from probed.notifications import Notifications, make_senders, observations
 from probed.notify import Notifier
 from probed.reasons import Reason, from_openclaw, refine
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
+from probed.reload import next_retry_ms, settle
 from probed.scheduler import Key, ProbeScheduler, spread
 from probed.stores.base import FileSignature as Signature
 from probed.stores.base import Snapshot, Store, file_signature
@@ -50,6 +52,7 @@ from probed.stores.discover import discover
 from probed.watch import watch_roots, watch_state
 
 log = get_logger()
+GATEWAY_POLL_S = 5.0  # how often the daemon looks for repairs the gateway has not taken
 
 OnResult = Callable[[ProbeResult], Any]
 TEXTFILE_S = 15.0  # the textfile is rewritten this often, and within a second of a probe
@@ -179,6 +182,7 @@ class Daemon:
                     tg.start_soon(self._status_loop)
                     tg.start_soon(self._rescan_loop)
                     tg.start_soon(self._reload_loop)
+                    tg.start_soon(self._gateway_loop)
                     await self._stop.wait()
                     self.notifier.stopping()
                     log.info("daemon_stopping", in_flight=len(self.sched.running()))
@@ -656,6 +660,17 @@ class Daemon:
                 await self._rescan_wanted.wait()
             self._rescan_wanted = anyio.Event()
             await self.scan()
+
+    async def _gateway_loop(self) -> None:
+        """Retry repairs the running gateway has not taken yet (`probed.reload.settle`): ours,
+        and those a `probed probe` from cron recorded. Polls probed's own record, never OpenClaw."""
+        while True:
+            await anyio.to_thread.run_sync(partial(settle, self.config, stores=dict(self.stores)))
+            nxt = await anyio.to_thread.run_sync(next_retry_ms, self.config)
+            wait = GATEWAY_POLL_S
+            if nxt is not None:
+                wait = min(wait, max(0.5, (nxt - to_ms(utcnow())) / 1000))
+            await anyio.sleep(wait)
 
     async def _reload_loop(self) -> None:
         while True:

@@ -55,7 +55,7 @@ from probed.probes.gatewaymodel import gateway_model
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
 from probed.reasons import Reason, from_openclaw, refine
-from probed.reload import run_reload_command
+from probed.reload import after_repair, run_reload_command
 from probed.stores.base import Mutator, Snapshot, Store, T
 
 log = get_logger()
@@ -307,7 +307,9 @@ async def probe_profile(
         )
         failure = _local(Reason.UNKNOWN, str(exc), "try again once the lock named is released")
         return replace(base, outcome="skipped", failure=failure)
-    if reload_needed and ctx.reload is not None:
+    if reload_needed and result.usable:  # a repair: reload, and confirm the gateway took it
+        await anyio.to_thread.run_sync(after_repair, ctx.config, [(store, profile_id)])
+    elif reload_needed and ctx.reload is not None:
         await ctx.reload()
     return result
 

@@ -3,7 +3,8 @@
 Read-only by construction: stores are only read (SQLite opened `mode=ro`), the ledger is only
 read, and nothing is clamped here (the daemon does that, honouring `[repair] clamp_stale`), so
 what is shown is exactly what a running gateway would act on. A store that cannot be read is
-reported as one line naming its file, and the rest are still shown.
+reported as one line naming its file, and the rest are still shown. While a repair is waiting
+for the gateway to take it, one `GET /readyz` on loopback brings its verdict up to date.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +21,14 @@ from probed import heartbeat
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
+from probed.confirm import GatewaySeen, Verdict
 from probed.errors import NotFound, ProbedError, StoreError
+from probed.gatewayview import look
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import OK_VIEW, canonical_provider
 from probed.reasons import from_openclaw, refine
+from probed.reload import current_verdict
+from probed.repairlog import RepairLog
 from probed.stores.base import Store
 from probed.stores.discover import discover, legacy_warnings
 
@@ -43,6 +48,8 @@ class Row:
     last_probe_result: str | None
     next_probe_at: datetime | None
     action: str | None
+    gateway: Verdict | None = None  # has the running gateway taken probed's last repair?
+    gateway_detail: str | None = None  # why not yet, one sentence
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +66,10 @@ class Row:
             "last_probe_result": self.last_probe_result,
             "next_probe_at": iso(self.next_probe_at),
             "action": self.action,
+            # added in 0.2: probed's last repair of this profile, as the running gateway has it
+            "gateway": str(self.gateway) if self.gateway else None,
+            "repair_confirmed": self.gateway.confirmed if self.gateway else None,
+            "gateway_detail": self.gateway_detail,
         }
 
 
@@ -174,6 +185,7 @@ def collect(
                     action=action,
                 )
             )
+    rows = _with_gateway(config, rows, now_ms)
     rows.sort(key=lambda r: (r.agent, r.provider, r.profile))
     notes = [
         Note(w.agent, str(w.path), w.message)
@@ -198,6 +210,32 @@ def _wrapped(text: str, width: int) -> tuple[str, ...]:
     return tuple(
         textwrap.wrap(text, width=width, initial_indent="    -> ", subsequent_indent="       ")
     )
+
+
+def _with_gateway(config: Config, rows: list[Row], now_ms: int) -> list[Row]:
+    """Each usable row probed repaired gets the gateway's verdict: the recorded one, brought up
+    to date by one look at the gateway when any is still open (read-only, a loopback GET)."""
+    try:
+        records = {(r.agent, r.profile): r for r in RepairLog(config.daemon.state_dir).all()}
+    except ProbedError:
+        return rows
+    if not records:
+        return rows
+    seen: GatewaySeen | None = None
+    if any(not r.verdict.settled for r in records.values()):
+        seen = look(config.openclaw.state_dir, now_ms=now_ms)
+    out: list[Row] = []
+    for row in rows:
+        rec = records.get((row.agent, row.profile))
+        if rec is None or row.state != "ok" or rec.verdict is Verdict.OVERWRITTEN:
+            out.append(row)  # unusable again: a newer failure, not the repair, is what counts
+            continue
+        verdict = current_verdict(rec, usable_now=True, seen=seen)
+        detail = None
+        if not verdict.settled:
+            detail = rec.last_error or (seen.detail if seen else None)
+        out.append(replace(row, gateway=verdict, gateway_detail=detail))
+    return out
 
 
 def _records(ledger: Ledger) -> dict[tuple[str, str, str], ProbeRecord]:
@@ -263,11 +301,22 @@ def summary_line(report: Report) -> str:
         )
         if soonest is not None and soonest.until is not None:
             parts.append(f"next back: {soonest.profile} {_in(soonest.until, report.generated_at)}")
+    waiting = sum(1 for r in report.rows if r.gateway is not None and not r.gateway.settled)
+    if waiting:
+        parts.append(f"{waiting} repair{'s' if waiting != 1 else ''} not taken by the gateway yet")
     if report.errors:
         parts.append(
             f"{len(report.errors)} store{'s' if len(report.errors) != 1 else ''} unreadable"
         )
     return ", ".join(parts)
+
+
+_GATEWAY_CELL = {
+    Verdict.TAKEN: "taken",
+    Verdict.PENDING: "pending",
+    Verdict.NOT_RUNNING: "down",
+    Verdict.OVERWRITTEN: "-",
+}
 
 
 def render_table(report: Report, *, width: int = 100) -> str:
@@ -279,7 +328,17 @@ def render_table(report: Report, *, width: int = 100) -> str:
         report = replace(report, rows=tuple(replace(r, next_probe_at=None) for r in report.rows))
 
     now = report.generated_at
-    header = ("AGENT", "PROFILE", "PROVIDER", "STATE", "REASON", "UNTIL (LEFT)", "LAST", "NEXT")
+    header: tuple[str, ...] = (
+        "AGENT",
+        "PROFILE",
+        "PROVIDER",
+        "STATE",
+        "REASON",
+        "UNTIL (LEFT)",
+        "LAST",
+        "NEXT",
+        "GATEWAY",
+    )
     cells: list[tuple[str, ...]] = []
     for r in report.rows:
         last = "-"
@@ -295,13 +354,27 @@ def render_table(report: Report, *, width: int = 100) -> str:
                 _until(r, now),
                 last,
                 _in(r.next_probe_at, now),
+                _GATEWAY_CELL.get(r.gateway, "-") if r.gateway else "-",
             )
         )
+    if not any(r.gateway for r in report.rows):  # no repair on record: no column for it
+        header = header[:-1]
+        cells = [c[:-1] for c in cells]
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(header)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [summary_line(report), "", fmt.format(*header).rstrip()]
     for row, data in zip(report.rows, cells, strict=True):
         out.append(fmt.format(*data).rstrip())
+        if row.gateway is not None and not row.gateway.settled:
+            out.extend(
+                textwrap.wrap(
+                    f"gateway has not taken probed's repair yet: {row.gateway_detail or '?'}; "
+                    "probed retries",
+                    width=width,
+                    initial_indent="    -> ",
+                    subsequent_indent="       ",
+                )
+            )
         if row.state != "ok":
             detail = f"only for model {row.model}; " if row.model else ""
             out.extend(_wrapped(detail + (row.action or ""), width))

@@ -35,6 +35,9 @@ KEYS = [
     "last_probe_result",
     "next_probe_at",
     "action",
+    "gateway",  # 0.2 additions: has the running gateway taken probed's last repair?
+    "repair_confirmed",
+    "gateway_detail",
 ]
 
 

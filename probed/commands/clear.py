@@ -1,7 +1,8 @@
 """`probed clear PROFILE [--agent ID]`: the operator's override, as a success would clear it.
 
 Clears the profile in every agent that holds it (or only in --agent), then runs the reload
-command once so a running gateway drops its in-memory copy.
+command once so a running gateway drops its in-memory copy, and records whether it took it
+(`probed.reload.after_repair`; `probed status` shows the verdict).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from probed.config import Config
 from probed.errors import NotFound, ProbedError
 from probed.logs import get_logger
 from probed.reasons import EX_OK
-from probed.reload import run_reload_command
+from probed.reload import after_repair
 from probed.stores.base import Store
 from probed.stores.discover import discover, open_agent
 
@@ -43,14 +44,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
         raise NotFound(
             f"profile {profile_id}: not found in {where} under {config.openclaw.state_dir}"
         )
-    changed = False
+    changed: list[tuple[Store, str]] = []
     for store in holders:
-        did = repair.clear(store, profile_id, now_ms=now_ms())
-        changed = changed or did
+        if repair.clear(store, profile_id, now_ms=now_ms()):
+            changed.append((store, profile_id))
         log.info(
             "profile_cleared", agent=store.agent, profile=profile_id, store=str(store.location)
         )
         sys.stdout.write(f"cleared {profile_id} in agent {store.agent} ({store.location})\n")
     if changed:
-        run_reload_command(config.openclaw.reload_command)
+        after_repair(config, changed)  # reload, and confirm the gateway took it
     return EX_OK

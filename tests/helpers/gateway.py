@@ -23,6 +23,7 @@ throw-away `OPENCLAW_STATE_DIR` and `HOME`, the gateway and the provider on ephe
         gw.openclaw("models", "status", "--json")   # any CLI command, the gateway's env
         gw.env                                    # env for subprocesses that must see this install
         gw.pid, gw.alive(), gw.log_tail()
+        gw.assert_untouched(pid)              # same pid, alive, no signal, no in-process restart
 
 `start_gateway` writes `openclaw.json` (gateway on loopback with a token and the OpenAI-compatible
 `/v1/chat/completions` endpoint; `update.checkOnStart: false`; `logging.file` inside the throw-away
@@ -51,6 +52,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -95,6 +97,8 @@ class ProviderSpec:
     id: str
     profiles: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
+    api: str = "openai-completions"  # or anthropic-messages, google-generative-ai, ...
+    path: str = "/v1"  # appended to provider_url for this provider's baseUrl
 
     @property
     def profile_ids(self) -> tuple[str, ...]:
@@ -222,8 +226,8 @@ class Gateway:
         providers: dict[str, Any] = {}
         for p in spec.all_providers():
             providers[p.id] = {
-                "baseUrl": f"{self.provider_url}/v1",
-                "api": "openai-completions",
+                "baseUrl": f"{self.provider_url}{p.path}",
+                "api": p.api,
                 "models": [
                     {
                         "id": m,
@@ -423,6 +427,22 @@ class Gateway:
                 text = f.read_text(errors="replace").splitlines()[-lines:]
                 parts.append(f"--- {f.name}\n" + "\n".join(text))
         return _scrub("\n".join(parts) or "(no gateway log was written)", self._keys)
+
+    def signals_received(self) -> list[str]:
+        """Every signal the gateway logged receiving (`[gateway] signal SIGTERM received`)."""
+        text = self.out_file.read_text(errors="replace") if self.out_file.is_file() else ""
+        return re.findall(r"\[gateway\] signal (SIG[A-Z0-9]+) received", text)
+
+    def starts(self) -> int:
+        """How many times the gateway came up (`[gateway] ready`), in-process restarts included."""
+        text = self.out_file.read_text(errors="replace") if self.out_file.is_file() else ""
+        return len(re.findall(r"\[gateway\] ready$", text, flags=re.MULTILINE))
+
+    def assert_untouched(self, pid: int, *, starts: int = 1) -> None:
+        """The gateway `pid` still runs, was never signalled and never restarted in-process."""
+        assert self.alive() and self.pid == pid, f"the gateway {pid} is gone\n{self.log_tail()}"
+        assert self.signals_received() == [], f"the gateway got {self.signals_received()}"
+        assert self.starts() == starts, f"the gateway came up {self.starts()} times, not {starts}"
 
     def log_text(self) -> str:
         return "\n".join(
