@@ -16,6 +16,7 @@ from probed.config import Config, load_config
 from probed.errors import ProbedError
 from probed.logs import configure
 from probed.reasons import EX_SOFTWARE, EX_USAGE
+from probed.redact import SafeStream
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +104,16 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every command's output, result and errors alike, leaves through `probed.redact`."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

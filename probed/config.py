@@ -19,6 +19,7 @@ from probed.durations import format_duration, parse_duration
 from probed.errors import ConfigError
 from probed.files import read_regular
 from probed.reasons import Reason
+from probed.redact import register_url
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 LogFormat = Literal["auto", "journal", "json", "console"]
@@ -350,6 +351,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
             not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
         ):
             raise t.fail("base_url", "must be an http:// or https:// URL")
+        register_url(base_url)  # a password or token in it is masked in every output
         model = t.get("model")
         if model is not None and (not isinstance(model, str) or not model):
             raise t.fail("model", "must be a non-empty string")

@@ -44,6 +44,7 @@ from probed.probes.endpoints import resolve as resolve_endpoint
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
 from probed.reasons import Reason, from_openclaw, refine
+from probed.redact import register_url
 from probed.reload import run_reload_command
 from probed.singleflight import Flight, SingleFlight
 from probed.stores.base import Store
@@ -302,6 +303,7 @@ async def _probe_locked(
         return await _hold(ctx, store, profile_id, base, secret.failure), False
     try:
         endpoint = resolve_endpoint(provider, ctx.config, ctx.openclaw or {})
+        register_url(endpoint.base_url)  # its user-info or token never reaches an output
     except ConfigError as exc:
         failure = _local(
             Reason.UNKNOWN, str(exc), f"set [providers.{provider}] in probed's configuration"

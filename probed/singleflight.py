@@ -15,7 +15,9 @@ it instead of probing again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -26,9 +28,17 @@ from typing import Any
 
 import anyio
 
-from probed.errors import ConfigError, StoreBusy
+from probed import files
+from probed.errors import ConfigError, StoreBusy, StoreError
+from probed.logs import get_logger
+from probed.redact import scrub
+
+log = get_logger()
 
 RESULT_TTL_S = 86400.0
+_MAX_RESULTS_BYTES = 8 << 20
+# our temp files: write_private's (`.<name>.XXXXXXXX.tmp`) and 0.1's (`.<name>.<pid>.tmp`)
+_TEMP = re.compile(r"\..+\.results\.json\.[A-Za-z0-9_]+\.tmp")
 
 
 class Flight:
@@ -39,9 +49,14 @@ class Flight:
         self.started = started
 
     def _load(self) -> dict[str, Any]:
+        """The shared results, only from a file we (or root) wrote; {} otherwise."""
         try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            raw = files.read_trusted(self._path, limit=_MAX_RESULTS_BYTES)
+            data = json.loads(raw) if raw else {}
+        except files.UntrustedPath as exc:
+            log.warning("results_untrusted", file=str(self._path), error=exc.problem)
+            return {}
+        except (OSError, ValueError, RecursionError):
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -62,14 +77,14 @@ class Flight:
             and isinstance(v.get("at"), int | float)
             and now - v["at"] < RESULT_TTL_S
         }
-        data[target_key] = {**outcome, "at": now}
-        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, sort_keys=True))  # C encoder; json.dump never uses it
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(self._path)
+        data[target_key] = {**scrub(dict(outcome)), "at": now}
+        try:
+            # C encoder (json.dump never uses it); the temp file is mkstemp's, never planted
+            files.write_private(self._path, json.dumps(data, sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            # Sharing is an optimisation: the probe's own result stands, and the state it wrote
+            # is already in OpenClaw's store. A full disk is said once, not raised.
+            log.warning("results_unwritable", file=str(self._path), error=exc.strerror or str(exc))
 
 
 class SingleFlight:
@@ -77,9 +92,13 @@ class SingleFlight:
         self.lock_dir = lock_dir
         self._poll = poll
         self._locks: dict[str, anyio.Lock] = {}
+        self._swept = False
 
     def _name(self, provider: str) -> str:
-        return re.sub(r"[^a-z0-9._-]", "_", provider.lower()) or "_"
+        name = re.sub(r"[^a-z0-9._-]", "_", provider.lower()) or "_"
+        if len(name) > 80:  # a file name has 255 bytes at most; a provider id has no limit
+            name = f"{name[:60]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+        return name
 
     @contextlib.asynccontextmanager
     async def hold(
@@ -88,7 +107,12 @@ class SingleFlight:
         """Hold `provider`'s lock; StoreBusy when another holder keeps it past `timeout`."""
         began = time.time() if started is None else started
         try:
-            self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            files.ensure_private_dir(self.lock_dir)
+        except files.UntrustedPath as exc:
+            raise ConfigError(
+                f"{self.lock_dir}: probed's lock directory {exc.problem}, so it is not trusted "
+                "(another user may have made it); remove it or set [daemon] lock_dir"
+            ) from None
         except OSError as exc:
             raise ConfigError(
                 f"{self.lock_dir}: cannot create probed's lock directory ([daemon] lock_dir): "
@@ -104,9 +128,24 @@ class SingleFlight:
                 f"another probe of provider {provider} is still running in this process"
             ) from None
         try:
-            fd = os.open(
-                self.lock_dir / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
-            )
+            if not self._swept:
+                self._swept = True
+                files.sweep_temps(self.lock_dir, _TEMP)
+            lock_path = self.lock_dir / f"{name}.lock"
+            try:
+                fd = os.open(
+                    lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+                )
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise ConfigError(
+                        f"{lock_path}: the single-flight lock is a symlink, so it is not "
+                        "trusted; nothing was sent"
+                    ) from None
+                raise StoreError(
+                    f"{lock_path}: cannot open the single-flight lock "
+                    f"({exc.strerror or exc}); nothing was sent"
+                ) from None
             try:
                 try:
                     with anyio.fail_after(timeout):

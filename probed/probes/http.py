@@ -21,6 +21,7 @@ import anyio
 import httpx
 
 from probed.classify import TransportKind
+from probed.redact import safe_url
 
 MAX_BODY = 64 * 1024
 
@@ -83,7 +84,7 @@ async def send(
     max_body: int = MAX_BODY,
 ) -> Response:
     """One request under a hard deadline. Raises TransportError, never an httpx exception."""
-    host = urlsplit(url).netloc or url
+    host = urlsplit(url).netloc.rsplit("@", 1)[-1] or safe_url(url)  # never the user-info
     try:
         with anyio.fail_after(timeout):
             async with client.stream(method, url, headers=dict(headers), json=json_body) as resp:
