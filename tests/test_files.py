@@ -271,7 +271,7 @@ def test_enospc_while_writing_a_store_leaves_it_intact_and_no_temp(tmp_path, mon
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "write", full)
-    with pytest.raises(StoreError, match="auth-state.json: cannot be written"):
+    with pytest.raises(StoreError, match=r"auth-state\.json: cannot be written"):
         write_atomic(store, '{"version": 1, "x": 1}\n')
     monkeypatch.undo()
     assert store.read_text() == '{"version": 1}\n'
