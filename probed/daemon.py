@@ -92,6 +92,7 @@ class Daemon:
         self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
         self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
+        self._invalid: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._clients: list[httpx.AsyncClient] = []
         self._eval_lock = anyio.Lock()
         self._tasks: anyio.abc.TaskGroup | None = None  # for work that outlives one pass
@@ -185,6 +186,7 @@ class Daemon:
         self.stores = stores
         self._seen = {k: v for k, v in self._seen.items() if k in stores}
         self._credentials = {k: v for k, v in self._credentials.items() if k[0] in stores}
+        self._invalid = {k: v for k, v in self._invalid.items() if k[0] in stores}
 
     async def scan(self, *, initial: bool = False) -> None:
         """Rediscover every store and evaluate each one."""
@@ -253,6 +255,7 @@ class Daemon:
             before = self._credentials.get((snap.agent, pid))
             self._credentials[(snap.agent, pid)] = profile.credential
             usage = snap.usage(pid)
+            self._note_invalid(snap.agent, pid, usage)
             recorded = usage.recorded()
             if recorded is None or recorded.until_ms is None:
                 continue
@@ -341,6 +344,21 @@ class Daemon:
             log.info(
                 "probe_cancelled", agent=key.agent, profile=key.profile, model=key.model, reason=why
             )
+
+    def _note_invalid(self, agent: str, profile_id: str, usage: Usage) -> None:
+        """A time field that is not a time (`1e20`): said once per profile and value; the field
+        is ignored, and every other profile (and this one's other fields) goes on."""
+        if self._invalid.get((agent, profile_id)) != usage.invalid:
+            if usage.invalid:
+                log.warning(
+                    "store_value_invalid",
+                    agent=agent,
+                    profile=profile_id,
+                    error=usage.invalid_note(profile_id),
+                )
+                self._invalid[(agent, profile_id)] = usage.invalid
+            else:
+                self._invalid.pop((agent, profile_id), None)
 
     def _note_unreadable(self, agent: str | None, error: str) -> None:
         key = agent or ""

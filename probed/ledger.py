@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from probed.clock import from_ms, to_ms
+from probed.clock import from_ms, to_ms, valid_ms
 from probed.errors import ConfigError, StoreError
 
 SCHEMA_VERSION = 1
@@ -233,8 +233,12 @@ def _record(row: tuple[object, ...]) -> ProbeRecord:
         agent=str(agent),
         profile=str(profile),
         model=str(model) or None,
-        last_probe_at=from_ms(int(last_at)) if isinstance(last_at, int) else None,
+        last_probe_at=from_ms(int(last_at))
+        if isinstance(last_at, int) and valid_ms(last_at)
+        else None,
         last_result=str(result) if result is not None else None,
         consecutive_failures=int(streak) if isinstance(streak, int) else 0,
-        next_probe_at=from_ms(int(next_at)) if isinstance(next_at, int) else None,
+        next_probe_at=from_ms(int(next_at))
+        if isinstance(next_at, int) and valid_ms(next_at)
+        else None,
     )

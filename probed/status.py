@@ -113,6 +113,7 @@ def collect(
     want_provider = canonical_provider(provider) if provider else None
     rows: list[Row] = []
     errors: list[Unreadable] = []
+    bad_values: list[Note] = []  # a time field that is not a time: named, the rest goes on
     now_ms = to_ms(now)
     for store in found:
         if agent and store.agent != agent:
@@ -126,7 +127,11 @@ def collect(
         for pid, profile in snap.profiles.items():
             if want_provider and canonical_provider(profile.provider) != want_provider:
                 continue
-            view = snap.usage(pid).view(profile.provider, now_ms)
+            usage = snap.usage(pid)
+            invalid = usage.invalid_note(pid)
+            if invalid is not None:
+                bad_values.append(Note(store.agent, str(store.location), invalid))
+            view = usage.view(profile.provider, now_ms)
             until = from_ms(view.until_ms) if view.until_ms is not None else None
             remaining = (
                 max(0, math.ceil((view.until_ms - now_ms) / 1000))
@@ -163,7 +168,7 @@ def collect(
                 )
             )
     rows.sort(key=lambda r: (r.agent, r.provider, r.profile))
-    notes = [
+    notes = bad_values + [
         Note(w.agent, str(w.path), w.message)
         for w in legacy_warnings(config.openclaw.state_dir, found)
         if not agent or w.agent == agent

@@ -45,12 +45,8 @@ def test_trust_rule() -> None:
     assert trust_problem(_st(me, stat.S_IFDIR | 0o700), euid=me) is None
     assert trust_problem(_st(0, stat.S_IFDIR | 0o755), euid=me) is None  # root's is fine
     assert "owned by uid 1001" in str(trust_problem(_st(1001, stat.S_IFDIR | 0o700), euid=me))
-    assert "writable by other users" in str(
-        trust_problem(_st(me, stat.S_IFDIR | 0o770), euid=me)
-    )
-    assert "writable by other users" in str(
-        trust_problem(_st(me, stat.S_IFDIR | 0o1777), euid=me)
-    )
+    assert "writable by other users" in str(trust_problem(_st(me, stat.S_IFDIR | 0o770), euid=me))
+    assert "writable by other users" in str(trust_problem(_st(me, stat.S_IFDIR | 0o1777), euid=me))
     assert "not a regular file" in str(
         trust_problem(_st(me, stat.S_IFDIR | 0o600), euid=me, kind="regular file")
     )

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from probed.clock import valid_ms
 from probed.errors import StoreBusy, StoreError, UnsupportedStore
 from probed.model import Profile
 from probed.stores.atomic import dumps_compact
@@ -202,7 +203,7 @@ class SqliteStore:
             )
         row = conn.execute(self._layout.state_sql).fetchone()
         state = self._decode(row[0], "state") if row else {"version": 1}
-        updated = int(row[1]) if row and isinstance(row[1], int) else None
+        updated = int(row[1]) if row and valid_ms(row[1]) else None  # an absurd stamp: ignored
         return store, state, updated
 
     def _decode(self, text: object, what: str) -> dict[str, Any]:
