@@ -86,7 +86,6 @@ class Daemon:
         self.opts = options or DaemonOptions()
         self.rng = random.Random()  # noqa: S311 - jitter, not security
         self.stores: dict[str, Store] = {}
-        self.results: list[ProbeResult] = []
         self._base: dict[Key, datetime] = {}  # the un-jittered deadline each key is armed for
         self._floor: dict[Key, datetime] = {}  # no probe before this (the last verdict)
         self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
@@ -162,10 +161,33 @@ class Daemon:
                 self._stop.set()
 
     def _new_context(self, config: Config) -> None:
-        client = make_client(config)
-        self._clients.append(client)
+        """A context for `config`. The HTTP client (its TLS context and connection pool, most
+        of a megabyte) is kept across reloads; only a new `[probe] timeout` needs a new one, and
+        the old one is closed once the probes that may still use it are done, so a SIGHUP costs
+        no memory however many come."""
+        old = self.ctx
+        if old is not None and old.config.probe.timeout == config.probe.timeout:
+            client = old.client
+        else:
+            client = make_client(config)
+            self._clients.append(client)
+            if old is not None:
+                self._retire(old.client, grace_s=max(60.0, old.config.probe.timeout * 6))
         self.ctx = make_context(config, client=client, rng=self.rng)
         self.sched.set_ledger(self.ctx.ledger)
+
+    def _retire(self, client: httpx.AsyncClient, *, grace_s: float) -> None:
+        if self._tasks is None or client not in self._clients:
+            return
+        self._clients.remove(client)
+
+        async def close_when_idle() -> None:
+            with anyio.move_on_after(grace_s):  # in-flight probes end within their deadlines
+                while self.sched.running():
+                    await anyio.sleep(0.2)
+            await client.aclose()
+
+        self._tasks.start_soon(close_when_idle)
 
     # ---- scanning --------------------------------------------------------------------------
 
@@ -412,7 +434,6 @@ class Daemon:
             self._floor[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
             await self._evaluate(store, finished=key)
             return
-        self.results.append(result)
         if self.opts.on_result is not None:
             self.opts.on_result(result)
         if result.usable:
