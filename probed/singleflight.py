@@ -28,7 +28,7 @@ from typing import Any
 
 import anyio
 
-from probed import files
+from probed import files, safejson
 from probed.errors import ConfigError, StoreBusy, StoreError
 from probed.logs import get_logger
 from probed.redact import scrub
@@ -52,7 +52,7 @@ class Flight:
         """The shared results, only from a file we (or root) wrote; {} otherwise."""
         try:
             raw = files.read_trusted(self._path, limit=_MAX_RESULTS_BYTES)
-            data = json.loads(raw) if raw else {}
+            data = safejson.loads(raw) if raw else {}
         except files.UntrustedPath as exc:
             log.warning("results_untrusted", file=str(self._path), error=exc.problem)
             return {}

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from probed import safejson
 from probed.classify import classify
 from probed.clock import parse_iso, utcnow
 from probed.config import Config
@@ -55,7 +56,7 @@ def _read_input(file: str | None) -> tuple[str, str]:
 def _parse(where: str, text: str) -> tuple[int | None, dict[str, str], str]:
     shape = '{"status": int or null, "headers": {...}, "body": "raw text"}'
     try:
-        doc: Any = json.loads(text)
+        doc: Any = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}); expected {shape}"

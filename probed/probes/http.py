@@ -10,7 +10,6 @@ carrying one of the classifier's transport kinds; its message never holds a head
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
+from probed import safejson
 from probed.classify import TransportKind
 from probed.redact import safe_url
 
@@ -33,6 +33,11 @@ class TransportError(Exception):
         super().__init__(detail)
         self.kind: TransportKind = kind
         self.detail = detail
+
+
+class BodyTooDeep(TransportError):
+    """A JSON body nested deeper than probed reads (see probed.safejson): unreadable, but an
+    answer all the same (a 200 to a paid request was billed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +54,19 @@ class Response:
     def json(self) -> Any:
         """The body as JSON, or raise TransportError("protocol") naming what was wrong."""
         if self.truncated:
+            if safejson.too_deep(self.body):  # even its first MAX_BODY bytes nest too deep
+                raise BodyTooDeep(
+                    "protocol",
+                    f"HTTP {self.status} response body is nested more than "
+                    f"{safejson.MAX_DEPTH} levels deep",
+                )
             raise TransportError("too_large", f"response body larger than {MAX_BODY} bytes")
         try:
-            return json.loads(self.body)
+            return safejson.loads(self.body)
+        except safejson.TooDeep as exc:
+            raise BodyTooDeep(
+                "protocol", f"HTTP {self.status} response body is {exc.msg}"
+            ) from None
         except (ValueError, UnicodeDecodeError):
             ctype = self.headers.get("content-type", "unknown type")
             raise TransportError(

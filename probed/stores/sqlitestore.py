@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from probed import safejson
 from probed.clock import valid_ms
 from probed.errors import StoreBusy, StoreError, UnsupportedStore
 from probed.model import Profile
@@ -210,7 +211,11 @@ class SqliteStore:
         if not isinstance(text, str):
             raise StoreError(f"{self.db_path}: the auth profile {what} cell is not text")
         try:
-            doc = json.loads(text)
+            doc = safejson.loads(text)
+        except safejson.TooDeep as exc:
+            raise StoreError(
+                f"{self.db_path}: the auth profile {what} cell is {exc.msg}; left alone"
+            ) from None
         except json.JSONDecodeError:
             raise StoreError(
                 f"{self.db_path}: the auth profile {what} cell is not valid JSON; left alone"
