@@ -39,6 +39,7 @@ from probed.notify import Notifier
 from probed.reasons import Reason, from_openclaw
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
 from probed.scheduler import Key, ProbeScheduler, spread
+from probed.stores.atomic import sweep_stale
 from probed.stores.base import FileSignature as Signature
 from probed.stores.base import Snapshot, Store, file_signature
 from probed.stores.discover import discover
@@ -213,6 +214,8 @@ class Daemon:
     async def scan(self, *, initial: bool = False) -> None:
         """Rediscover every store and evaluate each one."""
         self._discover()
+        if initial:
+            await anyio.to_thread.run_sync(self._sweep_temps)
         items: list[tuple[Key, datetime]] = []
         for store in list(self.stores.values()):
             items += await self._evaluate(store, arm=False)
@@ -358,6 +361,18 @@ class Daemon:
             self._note_unreadable(store.agent, str(exc))
         finally:
             self._clamping.discard(store.agent)
+
+    def _sweep_temps(self) -> None:
+        """Temp copies of store files a writer of ours left when it was killed (see
+        `atomic.sweep_stale`): in era A they hold the credentials, so none outlives a restart."""
+        for store in self.stores.values():
+            for path in store.watch_paths():
+                try:
+                    removed = sweep_stale(path)
+                except OSError:
+                    continue
+                if removed:
+                    log.info("stale_temp_removed", agent=store.agent, file=str(path), count=removed)
 
     def _cancel(self, key: Key, *, why: str) -> None:
         self._base.pop(key, None)

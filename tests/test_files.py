@@ -272,3 +272,39 @@ def test_enospc_while_writing_a_store_leaves_it_intact_and_no_temp(tmp_path, mon
     monkeypatch.undo()
     assert store.read_text() == '{"version": 1}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["auth-state.json"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_daemon_start_sweeps_stale_store_temps(tmp_path: Path) -> None:
+    import anyio
+
+    from probed.config import load_config
+    from probed.daemon import Daemon, DaemonOptions
+    from probed.notify import Notifier
+
+    with FakeProvider() as fake:
+        cfg = _setup(tmp_path, fake)
+    agent = tmp_path / "oc" / "agents" / "main" / "agent"
+    stale = agent / "auth-profiles.json.0b6a3e9c-5f0e-4a51-9d7e-3b2a1c0d9e8f.tmp"
+    stale.write_text((agent / "auth-profiles.json").read_text())  # a credentials copy
+    stale.chmod(0o600)
+    _age(stale)
+    stop = anyio.Event()
+    daemon = Daemon(
+        load_config(cfg, env={}),
+        config_path=cfg,
+        notifier=Notifier(env={}),
+        options=DaemonOptions(stop=stop, spread_s=3600),
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(daemon.run)
+        with anyio.fail_after(10):
+            while stale.exists():
+                await anyio.sleep(0.02)
+        stop.set()
+    assert sorted(p.name for p in agent.iterdir()) == ["auth-profiles.json", "auth-state.json"]
