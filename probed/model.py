@@ -43,6 +43,7 @@ USAGE_FIELDS: tuple[str, ...] = (
     "lastFailureAt",
     "lastProbeAt",
 )
+_WINDOW_FIELDS = frozenset({"cooldownUntil", "disabledUntil", "blockedUntil"})
 SQLITE_ONLY_FIELDS = frozenset({"blockedScope", "cooldownClassification", "lastProbeAt"})
 
 
@@ -248,10 +249,13 @@ class Usage:
             return None
         fields = ", ".join(f"usageStats.{k} = {v}" for k, v in self.invalid)
         what = "is not a time" if len(self.invalid) == 1 else "are not times"
-        return (
-            f"profile {profile_id}: {fields} {what}, so probed ignores it (OpenClaw may keep the "
-            f"profile out); `probed clear {profile_id}` resets the profile's failure state"
-        )
+        note = f"profile {profile_id}: {fields} {what}, so probed ignores it"
+        if any(k in _WINDOW_FIELDS for k, _ in self.invalid):
+            note += (
+                f" (OpenClaw may keep the profile out); `probed clear {profile_id}` resets the "
+                "profile's failure state"
+            )
+        return note
 
     def unusable_until(self) -> int | None:
         """OpenClaw's resolveProfileUnusableUntil: the latest of the three lanes, active or not."""
