@@ -237,6 +237,9 @@ class Daemon:
             except ProbedError as exc:
                 self._note_unreadable(store.agent, str(exc))
                 return []  # keep its schedules: a torn or locked file is not a cleared one
+            except Exception as exc:  # a store that breaks a parser is that store's problem only
+                self._note_unreadable(store.agent, _read_bug(store, exc))
+                return []
             self._unreadable.pop(store.agent, None)
             self._clamp_soon(store, snap)
             now = utcnow()
@@ -425,8 +428,9 @@ class Daemon:
             return
         try:
             snap = await anyio.to_thread.run_sync(store.read)
-        except ProbedError as exc:
-            self._note_unreadable(store.agent, str(exc))
+        except Exception as exc:  # ProbedError, or a parser bug: this key waits, nothing crashes
+            why = str(exc) if isinstance(exc, ProbedError) else _read_bug(store, exc)
+            self._note_unreadable(store.agent, why)
             self.sched.schedule(key, utcnow() + timedelta(seconds=self.opts.retry_s))
             return
         profile = snap.profiles.get(key.profile)
@@ -563,3 +567,8 @@ class Daemon:
         at, key = upcoming[0]
         wait = max(0.0, (at - datetime.now(UTC)).total_seconds())
         return f"{head}; next probe {key.profile} in {humanize(wait)}"
+
+
+def _read_bug(store: Store, exc: Exception) -> str:
+    """One sentence for a store read that failed in a way no parser rule foresaw (a bug)."""
+    return f"{store.location}: cannot be read ({type(exc).__name__}: {str(exc)[:200]}); left alone"

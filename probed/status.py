@@ -124,6 +124,10 @@ def collect(
             at = exc.path if isinstance(exc, StoreError) and exc.path else store.location
             errors.append(Unreadable(store.agent, str(at), str(exc)))
             continue
+        except Exception as exc:  # a parser bug: this store is named, every other one shown
+            why = f"{store.location}: cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+            errors.append(Unreadable(store.agent, str(store.location), why))
+            continue
         for pid, profile in snap.profiles.items():
             if want_provider and canonical_provider(profile.provider) != want_provider:
                 continue

@@ -107,7 +107,7 @@ def proc_sample(pid: int) -> tuple[int, int, int]:
             rss = int(line.split()[1])
         elif line.startswith("Threads:"):
             threads = int(line.split()[1])
-    return rss, len(os.listdir(f"/proc/{pid}/fd")), threads
+    return rss, len(list(Path(f"/proc/{pid}/fd").iterdir())), threads
 
 
 def churn(stores: list[Any], rng: random.Random) -> None:
@@ -138,7 +138,7 @@ def churn(stores: list[Any], rng: random.Random) -> None:
 
         try:
             store.update(mutate)
-        except Exception as exc:  # noqa: BLE001 - a busy store is part of the weather
+        except Exception as exc:  # a busy store is part of the weather
             print(f"soak: churn skipped ({exc})", file=sys.stderr)
 
 
@@ -154,7 +154,9 @@ def main() -> int:
     main_store = AgentStore(oc, "main", "B")
     work_store = AgentStore(oc, "work", "C")
     for s in (main_store, work_store):
-        s.write({f"anthropic:p{i}": api_key("anthropic", key(s.agent, i)) for i in range(PROFILES)}, {})
+        s.write(
+            {f"anthropic:p{i}": api_key("anthropic", key(s.agent, i)) for i in range(PROFILES)}, {}
+        )
     stores: list[Any] = [
         JsonStore("main", main_store.agent_dir),
         SqliteStore("work", work_store.agent_dir, work_store.agent_dir / "openclaw-agent.sqlite"),
@@ -166,7 +168,9 @@ def main() -> int:
         for s in (main_store, work_store):
             for i in range(PROFILES):
                 if i % 4 == 1:
-                    fake.respond(credential=key(s.agent, i), status=429, headers={"retry-after": "2"})
+                    fake.respond(
+                        credential=key(s.agent, i), status=429, headers={"retry-after": "2"}
+                    )
                 elif i % 4 == 2:
                     fake.respond(credential=key(s.agent, i), kind="paid", status=402)
         cfg = write_config(tmp, fake.base_url, "3s")
@@ -189,8 +193,7 @@ def main() -> int:
         )
 
         def read() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
+            for line in proc.stdout or ():
                 lines.append(line.rstrip("\n"))
 
         threading.Thread(target=read, daemon=True).start()
@@ -244,7 +247,7 @@ def main() -> int:
     return 0 if alive and code == 0 else 1
 
 
-def report(
+def report(  # noqa: PLR0917 - one call site, every figure of the run
     args: argparse.Namespace,
     samples: list[Sample],
     lines: list[str],
