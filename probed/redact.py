@@ -15,7 +15,7 @@ processor), everything a command prints (`probed.cli` wraps standard output and 
 
 Terminal safety is the other half: a provider's message is data, not instructions for the
 terminal. `printable` turns control characters (ESC, C1 controls, DEL, bidirectional overrides)
-into visible `\\xNN` escapes, so no message can move the cursor, retitle a window or hide text.
+into visible `\\u001b` escapes, so no message can move the cursor, retitle a window or hide text.
 """
 
 from __future__ import annotations
@@ -184,12 +184,13 @@ _UNPRINTABLE_ONE_LINE = re.compile(
 
 
 def _escape(m: re.Match[str]) -> str:
-    code = ord(m.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    """`\\u001b`: visible on a terminal, and a valid escape inside a JSON string too (a `\\x`
+    escape would make JSON output unparsable)."""
+    return f"\\u{ord(m.group(0)):04x}"
 
 
 def printable(text: str, *, one_line: bool = False) -> str:
-    """`text` with every control character shown as an escape (`\\x1b`), never acted on.
+    """`text` with every control character shown as an escape (`\\u001b`), never acted on.
 
     Newlines and tabs are kept unless `one_line` (a log field, a table cell)."""
     pattern = _UNPRINTABLE_ONE_LINE if one_line else _UNPRINTABLE

@@ -40,8 +40,16 @@ def test_registered_url_parts_are_masked_anywhere() -> None:
 def test_printable_shows_control_characters_instead_of_acting_on_them() -> None:
     out = printable("a" + ESC + "\nb")
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out and "\u202e" not in out
-    assert "\\x1b]0;pwned" in out and "\n" in out
+    assert "\\u001b]0;pwned" in out and "\n" in out
     assert "\n" not in printable("a\nb", one_line=True)
+
+
+def test_neutralised_json_output_stays_json() -> None:
+    inner = io.StringIO()
+    doc = {"message": ESC}
+    SafeStream(inner).write(json.dumps(doc, ensure_ascii=False) + "\n")  # type: ignore[arg-type]
+    assert json.loads(inner.getvalue())["message"] == ESC  # escaped, not broken
+    assert "\x1b" not in inner.getvalue() and "\u202e" not in inner.getvalue()
 
 
 def test_safe_stream_scrubs_and_neutralises_each_write() -> None:
