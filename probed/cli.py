@@ -104,9 +104,7 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Every command's output, result and errors alike, leaves through `probed.redact`."""
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
     try:
         return _main(argv)
     finally:
@@ -116,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "run":
+        # Every command's output, result and errors alike, leaves through `probed.redact`. (The
+        # daemon's one output, its log, is redacted record by record in `probed.logs`.)
+        sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EX_USAGE
