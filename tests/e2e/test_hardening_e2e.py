@@ -19,6 +19,8 @@ from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
 
 from probed.fakeprovider import FakeProvider
 
+pytestmark = pytest.mark.slow
+
 KEY = "sk-ant-api03-SECRET-E2E-0001-aaaaaaaaaaaaaaaa"
 ROOT = Path(__file__).resolve().parents[2]
 
