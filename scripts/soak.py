@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -147,6 +148,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--sample-s", type=float, default=30.0)
     ap.add_argument("--report", type=Path, default=ROOT / "docs" / "soak-report.md")
+    ap.add_argument("--keep", action="store_true", help="keep the throw-away state directory")
     args = ap.parse_args()
     rng = random.Random(1)  # noqa: S311 - load pattern, not security
     tmp = Path(tempfile.mkdtemp(prefix="probed-soak-"))
@@ -244,7 +246,12 @@ def main() -> int:
             code = proc.wait()
         total_probes = len(fake.requests)
     report(args, samples, lines, code, alive, use_faketime, total_probes, steps)
-    return 0 if alive and code == 0 else 1
+    ok = alive and code == 0
+    if ok and not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"soak: state kept in {tmp}", file=sys.stderr)
+    return 0 if ok else 1
 
 
 def report(  # noqa: PLR0917 - one call site, every figure of the run
