@@ -73,10 +73,19 @@ class _Known:
 
 
 _known = _Known()
+_MIN_KNOWN = 6  # a shorter literal would mask ordinary words everywhere
+_SECRET_QUERY_NAME = re.compile(
+    r"(?i)key|api[_-]?key|token|access_token|auth|password|secret|sig|signature|code"
+)
 
 
 def url_secrets(url: str) -> set[str]:
-    """The parts of a URL that are secrets: user-info, query values, token-like path segments."""
+    """The parts of a URL that are secrets: the password (or a user name that is a token), the
+    values of query parameters named like a key, token-like path segments.
+
+    Conservative on purpose: what is registered is masked in every output, so a user name such
+    as `probe` or a value such as `api-version=2024-06-01` must not be (the user-info of a URL is
+    masked by shape wherever it appears anyway)."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -85,16 +94,23 @@ def url_secrets(url: str) -> set[str]:
     netloc = parts.netloc
     if "@" in netloc:
         userinfo = netloc.rsplit("@", 1)[0]
-        for piece in (userinfo, *userinfo.split(":", 1)):
-            found.update({piece, unquote(piece)})
-    for _name, value in parse_qsl(parts.query, keep_blank_values=False):
-        found.add(value)
+        user, sep, password = userinfo.partition(":")
+        found.add(userinfo)
+        if sep and len(password) >= _MIN_KNOWN:
+            found.update({password, unquote(password)})
+        elif not sep and _TOKENISH.match(unquote(user)):
+            found.update({user, unquote(user)})
+    for name, value in parse_qsl(parts.query, keep_blank_values=False):
+        if _SECRET_QUERY_NAME.fullmatch(name) or _TOKENISH.match(value):
+            found.add(value)
     segments = [s for s in parts.path.split("/") if s]
     for i, seg in enumerate(segments):
         before = segments[i - 1].lower() if i else ""
-        if _TOKENISH.match(seg) or before in _SECRET_SEGMENT_BEFORE or _SECRET_VALUE.search(seg):
+        if _TOKENISH.match(seg) or _SECRET_VALUE.search(seg) or (
+            before in _SECRET_SEGMENT_BEFORE and len(seg) >= _MIN_KNOWN
+        ):
             found.update({seg, unquote(seg)})
-    return {s for s in found if len(s) >= 4}
+    return {s for s in found if len(s) >= _MIN_KNOWN}
 
 
 def register_url(url: str | None) -> None:
@@ -104,8 +120,8 @@ def register_url(url: str | None) -> None:
 
 
 def register_values(values: set[str]) -> None:
-    """Remember literal secret values (at least 4 characters) to mask in every output."""
-    fresh = {v for v in values if len(v) >= 4} - _known.values
+    """Remember literal secret values (at least 6 characters) to mask in every output."""
+    fresh = {v for v in values if len(v) >= _MIN_KNOWN} - _known.values
     if not fresh:
         return
     with _known.lock:

@@ -1,4 +1,4 @@
-"""A full disk under `[daemon] state_dir` or the lock directory, for real: a 64 KiB tmpfs filled up.
+"""A full disk under `[daemon] state_dir` or the lock directory, for real: a 1 MiB tmpfs filled up.
 
 probed's own memory (the ledger) and the shared results are never a reason to stop recovering:
 probes go out, OpenClaw's store is repaired, the problem is logged once, and no temp file is
@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,13 +20,14 @@ from helpers.probestate import KEY_A, billing, read_usage, write_config, write_s
 from probed.cli import main
 from probed.fakeprovider import FakeProvider
 from probed.ledger import Ledger
+from probed.logs import configure
 
 
 @contextlib.contextmanager
 def full_tmpfs(where: Path) -> Iterator[Path]:
     where.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(where)],
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(where)],
         capture_output=True,
         text=True,
         check=False,
@@ -71,9 +73,12 @@ def _setup(tmp_path: Path, fake: FakeProvider, state: Path, lock: Path) -> Path:
 
 
 def test_full_state_dir_still_recovers_and_says_so_once(tmp_path, capsys) -> None:
+    configure("warning", "console", stream=sys.stderr)  # this test's stderr, not an old one's
     with full_tmpfs(tmp_path / "full") as full, FakeProvider() as fake:
         state = full / "state"
-        Ledger(state).set_next("main", "old:profile", None, None)  # an existing ledger
+        ledger = Ledger(state)
+        ledger.set_next("main", "old:profile", None, None)  # an existing ledger
+        assert ledger.problem is None
         fill(full)
         cfg = _setup(tmp_path, fake, state, tmp_path / "lock")
         code = main(["-c", str(cfg), "probe", "anthropic:default", "--json"])
