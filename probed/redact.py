@@ -106,8 +106,10 @@ def url_secrets(url: str) -> set[str]:
     segments = [s for s in parts.path.split("/") if s]
     for i, seg in enumerate(segments):
         before = segments[i - 1].lower() if i else ""
-        if _TOKENISH.match(seg) or _SECRET_VALUE.search(seg) or (
-            before in _SECRET_SEGMENT_BEFORE and len(seg) >= _MIN_KNOWN
+        if (
+            _TOKENISH.match(seg)
+            or _SECRET_VALUE.search(seg)
+            or (before in _SECRET_SEGMENT_BEFORE and len(seg) >= _MIN_KNOWN)
         ):
             found.update({seg, unquote(seg)})
     return {s for s in found if len(s) >= _MIN_KNOWN}
