@@ -129,3 +129,10 @@ def test_provider_message_with_escapes_is_neutralised_in_probe_output(tmp_path, 
         main(["-c", str(cfg), "status"])
     out, err = capsys.readouterr()
     assert "\x1b" not in out + err and "\x9b" not in out + err and "\u202e" not in out + err
+
+
+def test_registration_never_masks_ordinary_words() -> None:
+    register_url("https://probe:s3cretPassw0rd@proxy.example/v1?api-version=2024-06-01")
+    text = "probed probe anthropic: api-version=2024-06-01 at proxy.example"
+    assert scrub_text(text) == text
+    assert "s3cretPassw0rd" not in scrub_text("echo s3cretPassw0rd")
