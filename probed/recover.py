@@ -34,6 +34,7 @@ from probed.clock import from_ms, iso, parse_iso, to_ms
 from probed.config import Config
 from probed.errors import ConfigError, NotFound, ProbedError, StoreBusy
 from probed.failure import Failure
+from probed.fallbackledger import FallbackLedger
 from probed.ledger import Ledger
 from probed.logs import get_logger
 from probed.model import View
@@ -130,7 +131,7 @@ def make_context(
     """A context with the usual parts (for `probed probe` and tests)."""
     return ProbeContext(
         config=config,
-        ledger=Ledger(config.daemon.state_dir),
+        ledger=FallbackLedger(config.daemon.state_dir),  # a full disk stops no probe
         client=client or make_client(config),
         now=now or (lambda: datetime.now(UTC)),
         rng=rng or random.Random(),  # noqa: S311 - jitter, not security

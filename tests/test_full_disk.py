@@ -19,7 +19,7 @@ from helpers.probestate import KEY_A, billing, read_usage, write_config, write_s
 
 from probed.cli import main
 from probed.fakeprovider import FakeProvider
-from probed.ledger import Ledger
+from probed.fallbackledger import FallbackLedger
 from probed.logs import configure
 
 
@@ -76,7 +76,7 @@ def test_full_state_dir_still_recovers_and_says_so_once(tmp_path, capsys) -> Non
     configure("warning", "console", stream=sys.stderr)  # this test's stderr, not an old one's
     with full_tmpfs(tmp_path / "full") as full, FakeProvider() as fake:
         state = full / "state"
-        ledger = Ledger(state)
+        ledger = FallbackLedger(state)
         ledger.set_next("main", "old:profile", None, None)  # an existing ledger
         assert ledger.problem is None
         fill(full)
@@ -137,7 +137,7 @@ def test_an_unwritable_ledger_keeps_budget_and_streak_in_memory(tmp_path: Path) 
     from datetime import UTC, datetime
 
     (tmp_path / "state").write_text("not a directory")
-    ledger = Ledger(tmp_path / "state")
+    ledger = FallbackLedger(tmp_path / "state")
     now = datetime.now(UTC)
     got = [ledger.try_spend("anthropic", now, 3) for _ in range(5)]
     assert got == [(True, False), (True, False), (True, False), (False, True), (False, False)]
