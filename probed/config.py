@@ -360,8 +360,8 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
             ) from None
         t = b.table_at(name)
         default = DEFAULT_BACKOFF[reason]
-        base = t.duration("base", default.base, maximum=MAX_BACKOFF_S)
-        cap = t.duration("cap", default.cap, maximum=MAX_BACKOFF_S)
+        base = t.duration("base", default.base)
+        cap = t.duration("cap", default.cap)
         if base <= 0:
             raise t.fail("base", "must be longer than 0s")
         if cap < base:
@@ -372,6 +372,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         t.finish()
         backoff[reason] = Backoff(base, cap)
     b.finish()
+    _bound_backoff(where, backoff)
 
     r = top.table_at("repair")
     repair = RepairConfig(clamp_stale=r.boolean("clamp_stale", True))
@@ -413,6 +414,18 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         providers=MappingProxyType(providers),
         source=path,
     )
+
+
+def _bound_backoff(where: str, backoff: Mapping[Reason, Backoff]) -> None:
+    """No backoff step longer than MAX_BACKOFF_S: `100000000d` must fail `config check`, not
+    every failed probe later (a deadline past year 9999, a window OpenClaw cannot hold)."""
+    for reason, b in backoff.items():
+        for key, value in (("base", b.base), ("cap", b.cap)):
+            if value > MAX_BACKOFF_S:
+                raise ConfigError(
+                    f"{where}: backoff.{reason}.{key} is invalid: {format_duration(value)!r} is "
+                    f"longer than the {format_duration(MAX_BACKOFF_S)} allowed here"
+                )
 
 
 def _percent(reader: _Reader, key: str, text: str) -> float:

@@ -32,7 +32,7 @@ from probed import __version__, policy, repair
 from probed.clock import from_ms, iso, to_ms, utcnow
 from probed.config import Config, load_config
 from probed.durations import humanize
-from probed.errors import ProbedError
+from probed.errors import ProbedError, unforeseen
 from probed.logs import configure, get_logger
 from probed.model import BYPASS_PROVIDERS, Credential, Profile, Usage, View
 from probed.notify import Notifier
@@ -238,7 +238,7 @@ class Daemon:
                 self._note_unreadable(store.agent, str(exc))
                 return []  # keep its schedules: a torn or locked file is not a cleared one
             except Exception as exc:  # a store that breaks a parser is that store's problem only
-                self._note_unreadable(store.agent, _read_bug(store, exc))
+                self._note_unreadable(store.agent, unforeseen(store.location, exc))
                 return []
             self._unreadable.pop(store.agent, None)
             self._clamp_soon(store, snap)
@@ -428,9 +428,8 @@ class Daemon:
             return
         try:
             snap = await anyio.to_thread.run_sync(store.read)
-        except Exception as exc:  # ProbedError, or a parser bug: this key waits, nothing crashes
-            why = str(exc) if isinstance(exc, ProbedError) else _read_bug(store, exc)
-            self._note_unreadable(store.agent, why)
+        except ProbedError as exc:
+            self._note_unreadable(store.agent, str(exc))
             self.sched.schedule(key, utcnow() + timedelta(seconds=self.opts.retry_s))
             return
         profile = snap.profiles.get(key.profile)
@@ -567,8 +566,3 @@ class Daemon:
         at, key = upcoming[0]
         wait = max(0.0, (at - datetime.now(UTC)).total_seconds())
         return f"{head}; next probe {key.profile} in {humanize(wait)}"
-
-
-def _read_bug(store: Store, exc: Exception) -> str:
-    """One sentence for a store read that failed in a way no parser rule foresaw (a bug)."""
-    return f"{store.location}: cannot be read ({type(exc).__name__}: {str(exc)[:200]}); left alone"

@@ -215,9 +215,9 @@ async def probe_profile(
     reload_needed = False
     try:
         async with flights.hold(provider, timeout=lock_timeout, started=started) as flight:
-            shared = _reusable(flight.fresh(key))
+            shared = flight.fresh(key)
             if shared is not None:
-                result = shared
+                result = _from_record(shared)
                 log.info(
                     "probe_reused",
                     agent=store.agent,
@@ -677,17 +677,6 @@ def _to_record(result: ProbeResult) -> dict[str, Any]:
     out["next_probe_at"] = iso(result.next_probe_at)
     out["per_model"] = [_to_record(r) for r in result.per_model]
     return out
-
-
-def _reusable(raw: Mapping[str, Any] | None) -> ProbeResult | None:
-    """A shared result, or None when there is none or it cannot be read (another version of
-    probed wrote it, or it is junk): then this caller probes for itself."""
-    if raw is None or raw.get("outcome") not in ("usable", "recovered", "failed", "skipped"):
-        return None
-    try:
-        return _from_record(raw)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
 
 
 def _from_record(raw: Mapping[str, Any]) -> ProbeResult:

@@ -49,16 +49,7 @@ class Flight:
         self.started = started
 
     def _load(self) -> dict[str, Any]:
-        """The shared results, only from a file we (or root) wrote; {} otherwise."""
-        try:
-            raw = files.read_trusted(self._path, limit=_MAX_RESULTS_BYTES)
-            data = safejson.loads(raw) if raw else {}
-        except files.UntrustedPath as exc:
-            log.warning("results_untrusted", file=str(self._path), error=exc.problem)
-            return {}
-        except (OSError, ValueError, RecursionError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return load_results(self._path)
 
     def fresh(self, target_key: str) -> dict[str, Any] | None:
         """The result another caller recorded for `target_key` after this caller started."""
@@ -77,14 +68,8 @@ class Flight:
             and isinstance(v.get("at"), int | float)
             and now - v["at"] < RESULT_TTL_S
         }
-        data[target_key] = {**scrub(dict(outcome)), "at": now}
-        try:
-            # C encoder (json.dump never uses it); the temp file is mkstemp's, never planted
-            files.write_private(self._path, json.dumps(data, sort_keys=True).encode("utf-8"))
-        except OSError as exc:
-            # Sharing is an optimisation: the probe's own result stands, and the state it wrote
-            # is already in OpenClaw's store. A full disk is said once, not raised.
-            log.warning("results_unwritable", file=str(self._path), error=exc.strerror or str(exc))
+        data[target_key] = {**outcome, "at": now}
+        write_results(self._path, data)
 
 
 class SingleFlight:
@@ -92,13 +77,6 @@ class SingleFlight:
         self.lock_dir = lock_dir
         self._poll = poll
         self._locks: dict[str, anyio.Lock] = {}
-        self._swept = False
-
-    def _name(self, provider: str) -> str:
-        name = re.sub(r"[^a-z0-9._-]", "_", provider.lower()) or "_"
-        if len(name) > 80:  # a file name has 255 bytes at most; a provider id has no limit
-            name = f"{name[:60]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
-        return name
 
     @contextlib.asynccontextmanager
     async def hold(
@@ -106,19 +84,8 @@ class SingleFlight:
     ) -> AsyncIterator[Flight]:
         """Hold `provider`'s lock; StoreBusy when another holder keeps it past `timeout`."""
         began = time.time() if started is None else started
-        try:
-            files.ensure_private_dir(self.lock_dir)
-        except files.UntrustedPath as exc:
-            raise ConfigError(
-                f"{self.lock_dir}: probed's lock directory {exc.problem}, so it is not trusted "
-                "(another user may have made it); remove it or set [daemon] lock_dir"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(
-                f"{self.lock_dir}: cannot create probed's lock directory ([daemon] lock_dir): "
-                f"{exc.strerror or exc}"
-            ) from None
-        name = self._name(provider)
+        ensure_lock_dir(self.lock_dir)
+        name = lock_name(provider)
         lock = self._locks.setdefault(name, anyio.Lock())
         try:
             with anyio.fail_after(timeout):
@@ -128,24 +95,7 @@ class SingleFlight:
                 f"another probe of provider {provider} is still running in this process"
             ) from None
         try:
-            if not self._swept:
-                self._swept = True
-                files.sweep_temps(self.lock_dir, _TEMP)
-            lock_path = self.lock_dir / f"{name}.lock"
-            try:
-                fd = os.open(
-                    lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
-                )
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    raise ConfigError(
-                        f"{lock_path}: the single-flight lock is a symlink, so it is not "
-                        "trusted; nothing was sent"
-                    ) from None
-                raise StoreError(
-                    f"{lock_path}: cannot open the single-flight lock "
-                    f"({exc.strerror or exc}); nothing was sent"
-                ) from None
+            fd = open_lock(self.lock_dir / f"{name}.lock")
             try:
                 try:
                     with anyio.fail_after(timeout):
@@ -165,3 +115,78 @@ class SingleFlight:
                 os.close(fd)  # releases the flock
         finally:
             lock.release()
+
+
+# ---- hardening helpers: the lock directory and its files (see docs/security.md) ----------
+
+
+def ensure_lock_dir(lock_dir: Path) -> None:
+    """Create `[daemon] lock_dir` (0700) if needed and check it is ours alone; ConfigError naming
+    the key otherwise. Every lock and results file goes through here. The first call of a
+    process also sweeps results temp files that killed writers of ours left."""
+    try:
+        files.ensure_private_dir(lock_dir)
+    except files.UntrustedPath as exc:
+        raise ConfigError(
+            f"{lock_dir}: probed's lock directory {exc.problem}, so it is not trusted "
+            "(another user may have made it); remove it or set [daemon] lock_dir"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{lock_dir}: cannot create probed's lock directory ([daemon] lock_dir): "
+            f"{exc.strerror or exc}"
+        ) from None
+    if lock_dir not in _swept:
+        _swept.add(lock_dir)
+        files.sweep_temps(lock_dir, _TEMP)
+
+
+_swept: set[Path] = set()
+
+
+def lock_name(provider: str) -> str:
+    """The file-name-safe form of a provider id, short enough for any file system (a provider
+    id comes from OpenClaw's store and has no length limit; a file name has 255 bytes)."""
+    name = re.sub(r"[^a-z0-9._-]", "_", provider.lower()) or "_"
+    if len(name) > 80:
+        name = f"{name[:60]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+    return name
+
+
+def open_lock(path: Path) -> int:
+    """The lock file's descriptor, never through a symlink planted at its name."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(
+                f"{path}: the single-flight lock is a symlink, so it is not trusted; "
+                "nothing was sent"
+            ) from None
+        raise StoreError(
+            f"{path}: cannot open the single-flight lock ({exc.strerror or exc}); nothing was sent"
+        ) from None
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """The shared results, only from a file we (or root) wrote; {} otherwise."""
+    try:
+        raw = files.read_trusted(path, limit=_MAX_RESULTS_BYTES)
+        data = safejson.loads(raw) if raw else {}
+    except files.UntrustedPath as exc:
+        log.warning("results_untrusted", file=str(path), error=exc.problem)
+        return {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_results(path: Path, data: Mapping[str, Any]) -> None:
+    """Write the results (scrubbed: no secret leaves the profile) through a temp file nobody
+    can have planted. Sharing is best effort: a full disk is said once, not raised; the probe's
+    own result and its state write stand."""
+    text = json.dumps(scrub(dict(data)), sort_keys=True)  # C encoder; json.dump never uses it
+    try:
+        files.write_private(path, text.encode("utf-8"))
+    except OSError as exc:
+        log.warning("results_unwritable", file=str(path), error=exc.strerror or str(exc))

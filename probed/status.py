@@ -18,7 +18,7 @@ from typing import Any
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
-from probed.errors import NotFound, ProbedError, StoreError
+from probed.errors import NotFound, ProbedError, StoreError, unforeseen
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import canonical_provider
 from probed.reasons import from_openclaw, refine
@@ -125,8 +125,9 @@ def collect(
             errors.append(Unreadable(store.agent, str(at), str(exc)))
             continue
         except Exception as exc:  # a parser bug: this store is named, every other one shown
-            why = f"{store.location}: cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
-            errors.append(Unreadable(store.agent, str(store.location), why))
+            errors.append(
+                Unreadable(store.agent, str(store.location), unforeseen(store.location, exc))
+            )
             continue
         for pid, profile in snap.profiles.items():
             if want_provider and canonical_provider(profile.provider) != want_provider:

@@ -25,6 +25,7 @@ CASES = [
     ("backoff.billing.base", '[backoff.billing]\nbase = "100000000d"\ncap = "100000000d"'),
     ("backoff.quota.cap", '[backoff.quota]\ncap = "100000000d"'),
     ("backoff.rate_limit.cap", '[backoff.rate_limit]\nbase = "1s"\ncap = "400d"'),
+    ("backoff.auth.cap", '[backoff.auth]\nbase = "1s"\ncap = "40d"'),
     ("daemon.lock_dir", f'[daemon]\nlock_dir = "{LONG}"'),
     ("daemon.state_dir", f'[daemon]\nstate_dir = "{DEEP}"'),
     ("openclaw.state_dir", f'[openclaw]\nstate_dir = "{LONG}"'),

@@ -13,6 +13,8 @@ docs/security.md).
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import json
 import math
 import os
@@ -40,7 +42,7 @@ from probed.model import USAGE_FIELDS, Profile, Usage
 from probed.probes import anthropic, gemini, openai
 from probed.probes.http import Response, TransportError
 from probed.reasons import Reason
-from probed.recover import _reusable
+from probed.singleflight import load_results
 from probed.stores.jsonstore import JsonStore
 from probed.stores.sqlitestore import SqliteStore
 
@@ -311,14 +313,26 @@ def _durations(data: DataObject) -> None:
     assert parse_duration(format_duration(seconds)) == pytest.approx(seconds)
 
 
-# `probed classify` input forms: one parser per form, each (where, text) -> (status, headers,
-# body), raising UsageError for input that is not its form. A new form is one line here.
-CLASSIFY_INPUTS: list[Callable[[str, str], tuple[int | None, Mapping[str, str], str]]] = [
-    classify_cmd._parse,
+# `probed classify` input forms: one reader per form, each (where, text) -> (status, headers,
+# body), raising UsageError (or the reader's own ValueError subclass) for input that is not its
+# form. A new form is one line here. 0.1's JSON envelope reader is `commands.classify._parse`;
+# 0.2's `probed.pasted.parse_pasted` (every pasted form) joins the list when it is there.
+ClassifyInput = Callable[[str, str], tuple[int | None, Mapping[str, str], str]]
+
+
+def _pasted(where: str, text: str) -> tuple[int | None, Mapping[str, str], str]:
+    found = importlib.import_module("probed.pasted").parse_pasted(text, where=where)
+    return found.status, found.headers, found.body
+
+
+CLASSIFY_INPUTS: list[ClassifyInput] = [
+    *([classify_cmd._parse] if hasattr(classify_cmd, "_parse") else []),
+    *([_pasted] if importlib.util.find_spec("probed.pasted") else []),
 ]
 
 
 def _classify_inputs(data: DataObject) -> None:
+    assert CLASSIFY_INPUTS, "no classify input reader found: list it in CLASSIFY_INPUTS"
     envelope = st.fixed_dictionaries(
         {},
         optional={"status": json_values, "headers": json_values, "body": json_values},
@@ -327,7 +341,7 @@ def _classify_inputs(data: DataObject) -> None:
     for parse in CLASSIFY_INPUTS:
         try:
             status, h, body = parse("standard input", text)
-        except UsageError:
+        except (UsageError, ValueError):  # ValueError: probed.pasted.PasteError
             continue
         _failure_ok(classify("anthropic", status, h, body, now=NOW))
 
@@ -342,9 +356,11 @@ def _safejson(data: DataObject) -> None:
 
 
 def _shared_results(data: DataObject) -> None:
-    raw = data.draw(st.one_of(json_values, st.dictionaries(st.text(max_size=10), json_values)))
-    if isinstance(raw, Mapping):
-        _reusable(raw)
+    """The single-flight results file: whatever it holds, reading it gives a dict."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "anthropic.results.json"
+        path.write_text(data.draw(documents), encoding="utf-8")
+        assert isinstance(load_results(path), dict)
 
 
 def _redaction(data: DataObject) -> None:
@@ -369,7 +385,7 @@ PARSERS = [
     Parser("durations", _durations),
     Parser("classify input forms", _classify_inputs),
     Parser("depth-limited JSON", _safejson),
-    Parser("shared results entries", _shared_results),
+    Parser("shared results file", _shared_results),
     Parser("redaction and terminal safety", _redaction),
 ]
 

@@ -35,7 +35,6 @@ from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, FreeCheck
 from probed.probes.http import BodyTooDeep, Response, TransportError, send
 from probed.reasons import Reason
-from probed.redact import safe_url
 
 log = get_logger()
 
@@ -208,8 +207,8 @@ async def _free(
         # a captive portal, a wrong base_url: a 200 that is not the API proves nothing
         ctype = resp.headers.get("content-type", "no content type")
         detail = (
-            f"{safe_url(endpoint.url(check.path))} answered HTTP {resp.status} with something "
-            f"that is not the provider's JSON ({ctype})"
+            f"{endpoint.url(check.path)} answered HTTP {resp.status} with something that is "
+            f"not the provider's JSON ({ctype})"
         )
         return classify_transport("protocol", detail, now=now()), False
     try:
