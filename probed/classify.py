@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from probed import resets
+from probed import resets, safejson
 from probed.actions import action_for
 from probed.failure import Failure, Scope
 from probed.providers import canonical, display_name, spec_for
@@ -116,9 +116,11 @@ def _load_json(text: str) -> Any:
     if s.startswith("data:"):  # one SSE event pasted from a stream
         s = s[5:].strip()
     try:
-        return json.loads(s)
+        return safejson.loads(s)
     except (ValueError, RecursionError):
         pass
+    if safejson.too_deep(s):
+        return None  # nothing below can be read safely either
     # A log line with the body after a prefix: `... 429 {"error": ...}`.
     start = s.find("{")
     if start > 0:

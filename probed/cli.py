@@ -17,6 +17,7 @@ from probed.errors import ProbedError
 from probed.helptext import document
 from probed.logs import configure
 from probed.reasons import EX_SOFTWARE, EX_USAGE
+from probed.redact import SafeStream
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,8 +113,20 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "run":
+        # Every command's output, result and errors alike, leaves through `probed.redact`. (The
+        # daemon's one output, its log, is redacted record by record in `probed.logs`.)
+        sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EX_USAGE

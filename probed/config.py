@@ -15,14 +15,22 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from probed.durations import format_duration, parse_duration
+from probed.durations import MAX_SECONDS, format_duration, parse_duration
 from probed.errors import ConfigError
 from probed.files import read_regular
 from probed.reasons import Reason
+from probed.redact import register_url
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 LogFormat = Literal["auto", "journal", "json", "console"]
 Api = Literal["anthropic", "openai", "gemini"]
+
+_PATH_MAX = 4095  # bytes, without the terminating NUL (Linux PATH_MAX is 4096 with it)
+_NAME_MAX = 255
+# Upper bounds that keep every computed deadline representable and every wait sane.
+MAX_TIMEOUT_S = 600.0  # a probe's whole deadline; the provider lock waits six times this
+MAX_BACKOFF_S = 30 * 86400.0
+MAX_JITTER_S = 86400.0
 
 LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error")
 LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "journal", "json", "console")
@@ -180,10 +188,15 @@ def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str])
     named = explicit if explicit is not None else env.get("PROBED_CONFIG") or None
     if named is not None:
         path = Path(named).expanduser()
-        if not path.is_file():
-            how = "-c" if explicit is not None else "$PROBED_CONFIG"
-            what = "is not a regular file" if path.exists() else "does not exist"
-            raise ConfigError(f"{path}: configuration file named by {how} {what}")
+        how = "-c" if explicit is not None else "$PROBED_CONFIG"
+        try:
+            if not path.is_file():
+                what = "is not a regular file" if path.exists() else "does not exist"
+                raise ConfigError(f"{path}: configuration file named by {how} {what}")
+        except (OSError, ValueError) as exc:  # ENAMETOOLONG, a NUL byte
+            shown = str(path) if len(str(path)) <= 200 else f"{str(path)[:200]}..."
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ConfigError(f"{shown}: configuration file named by {how} ({why})") from None
         return path
     for candidate in default_config_paths():
         if candidate.is_file():
@@ -248,18 +261,18 @@ class _Reader:
             raise self.fail(key, f"must be one of {', '.join(allowed)}, not {value!r}")
         return value
 
-    def duration(self, key: str, default: float) -> float:
+    def duration(self, key: str, default: float, *, maximum: float = MAX_SECONDS) -> float:
         value = self.get(key)
         if value is None:
             return default
         if not isinstance(value, str):
             raise self.fail(key, f'must be a duration string such as "30s", not {_tname(value)}')
         try:
-            return parse_duration(value)
+            return parse_duration(value, maximum=maximum)
         except ValueError as exc:
             raise self.fail(key, f"is invalid: {exc}") from None
 
-    def integer(self, key: str, default: int, minimum: int) -> int:
+    def integer(self, key: str, default: int, minimum: int, maximum: int = 1_000_000) -> int:
         value = self.get(key)
         if value is None:
             return default
@@ -267,6 +280,8 @@ class _Reader:
             raise self.fail(key, f"must be an integer, not {_tname(value)}")
         if value < minimum:
             raise self.fail(key, f"must be at least {minimum}, not {value}")
+        if value > maximum:
+            raise self.fail(key, f"must be at most {maximum}, not {str(value)[:20]}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -295,12 +310,31 @@ class _Reader:
             raise ConfigError(f"{self.where}: {self.path(extra[0])} is not a known key")
 
 
+def _path_shape(section: _Reader, key: str, path: Path) -> None:
+    """A path the kernel can take: no NUL byte, at most PATH_MAX, each name at most NAME_MAX.
+
+    Checked here so a 5,000-character path is exit 78 naming the key, not an `ENAMETOOLONG`
+    (or a `ValueError: embedded null byte`) at the first use, far from the key that caused it."""
+    text = str(path)
+    if "\0" in text:
+        raise section.fail(key, "must not contain a NUL character")
+    size = len(os.fsencode(text))
+    if size > _PATH_MAX:
+        raise section.fail(key, f"is {size} bytes long; a path may have at most {_PATH_MAX}")
+    for part in path.parts:
+        if len(os.fsencode(part)) > _NAME_MAX:
+            raise section.fail(
+                key, f"has a component of {len(os.fsencode(part))} bytes; at most {_NAME_MAX}"
+            )
+
+
 def _directory(section: _Reader, key: str, path: Path) -> None:
     """A directory setting must not point at, or under, something that is not a directory.
 
     A path that does not exist yet is fine (probed creates its own directories, and OpenClaw's
     may appear later); a file in the way would otherwise fail at the first probe, far from the
     key that caused it."""
+    _path_shape(section, key, path)
     for candidate in (path, *path.parents):
         try:
             if candidate.is_dir():
@@ -416,16 +450,21 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         agents=o.strings("agents", ()),
         reload_command=reload_command,
     )
+    for agent_id in openclaw.agents:
+        if not agent_id or "/" in agent_id or "\0" in agent_id or agent_id in (".", ".."):
+            raise o.fail("agents", f"holds {agent_id[:40]!r}, which is not an agent id")
+        if len(os.fsencode(agent_id)) > _NAME_MAX:
+            raise o.fail("agents", f"holds an agent id longer than {_NAME_MAX} bytes")
     _directory(o, "state_dir", openclaw.state_dir)
     o.finish()
 
     p = top.table_at("probe")
     jitter_text = p.string("jitter", "10%")
     probe = ProbeConfig(
-        timeout=p.duration("timeout", 20.0),
-        concurrency=p.integer("concurrency", 4, minimum=1),
+        timeout=p.duration("timeout", 20.0, maximum=MAX_TIMEOUT_S),
+        concurrency=p.integer("concurrency", 4, minimum=1, maximum=1024),
         jitter=_percent(p, "jitter", jitter_text),
-        jitter_max=p.duration("jitter_max", 30.0),
+        jitter_max=p.duration("jitter_max", 30.0, maximum=MAX_JITTER_S),
         daily_budget=p.integer("daily_budget", 48, minimum=0),
         lead=p.duration("lead", 20.0),
     )
@@ -458,6 +497,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
         t.finish()
         backoff[reason] = Backoff(base, cap, early)
     b.finish()
+    _bound_backoff(where, backoff)
 
     r = top.table_at("repair")
     repair = RepairConfig(
@@ -483,6 +523,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None, env: Mapping[str, st
             not isinstance(base_url, str) or not base_url.startswith(("http://", "https://"))
         ):
             raise t.fail("base_url", "must be an http:// or https:// URL")
+        register_url(base_url)  # a password or token in it is masked in every output
         model = t.get("model")
         if model is not None and (not isinstance(model, str) or not model):
             raise t.fail("model", "must be a non-empty string")
@@ -533,6 +574,18 @@ def _coordination(c: _Reader, env: Mapping[str, str]) -> CoordinationConfig:
             ) from None
     c.finish()
     return CoordinationConfig(backend, url, namespace)  # type: ignore[arg-type]
+
+
+def _bound_backoff(where: str, backoff: Mapping[Reason, Backoff]) -> None:
+    """No backoff step longer than MAX_BACKOFF_S: `100000000d` must fail `config check`, not
+    every failed probe later (a deadline past year 9999, a window OpenClaw cannot hold)."""
+    for reason, b in backoff.items():
+        for key, value in (("base", b.base), ("cap", b.cap)):
+            if value > MAX_BACKOFF_S:
+                raise ConfigError(
+                    f"{where}: backoff.{reason}.{key} is invalid: {format_duration(value)!r} is "
+                    f"longer than the {format_duration(MAX_BACKOFF_S)} allowed here"
+                )
 
 
 def _percent(reader: _Reader, key: str, text: str) -> float:

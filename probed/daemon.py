@@ -36,7 +36,7 @@ from probed.clock import from_ms, iso, to_ms, utcnow
 from probed.config import Config, load_config
 from probed.coordination import Coordinator
 from probed.durations import humanize
-from probed.errors import ProbedError
+from probed.errors import ProbedError, unforeseen
 from probed.ledger import ProbeRecord
 from probed.logs import configure, get_logger
 from probed.model import BYPASS_PROVIDERS, Credential, Profile, Usage, View
@@ -46,6 +46,7 @@ from probed.reasons import Reason, from_openclaw, refine
 from probed.recover import ProbeContext, ProbeResult, make_client, make_context, probe_profile
 from probed.reload import next_retry_ms, settle
 from probed.scheduler import Key, ProbeScheduler, spread
+from probed.stores.atomic import sweep_stale
 from probed.stores.base import FileSignature as Signature
 from probed.stores.base import Snapshot, Store, file_signature
 from probed.stores.discover import discover
@@ -118,7 +119,6 @@ class Daemon:
         )
         self.rng = random.Random()  # noqa: S311 - jitter, not security
         self.stores: dict[str, Store] = {}
-        self.results: list[ProbeResult] = []
         self._armed: dict[Key, tuple[Any, ...]] = {}  # what each armed time was decided on
         self._now: dict[Key, datetime] = {}  # probe now: the credential changed
         self._retry: dict[Key, datetime] = {}  # a probe that could not run: not before this
@@ -126,6 +126,7 @@ class Daemon:
         self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
         self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
+        self._invalid: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._clients: list[httpx.AsyncClient] = []
         self._coordinators: list[Coordinator] = []  # closed at exit, like the clients
         self._eval_lock = anyio.Lock()
@@ -214,11 +215,34 @@ class Daemon:
                 self._stop.set()
 
     def _new_context(self, config: Config) -> None:
-        client = make_client(config)
-        self._clients.append(client)
+        """A context for `config`. The HTTP client (its TLS context and connection pool, most
+        of a megabyte) is kept across reloads; only a new `[probe] timeout` needs a new one, and
+        the old one is closed once the probes that may still use it are done, so a SIGHUP costs
+        no memory however many come."""
+        old = self.ctx
+        if old is not None and old.config.probe.timeout == config.probe.timeout:
+            client = old.client
+        else:
+            client = make_client(config)
+            self._clients.append(client)
+            if old is not None:
+                self._retire(old.client, grace_s=max(60.0, old.config.probe.timeout * 6))
         self.ctx = make_context(config, client=client, rng=self.rng)
         if self.ctx.coordinator is not None:
             self._coordinators.append(self.ctx.coordinator)
+
+    def _retire(self, client: httpx.AsyncClient, *, grace_s: float) -> None:
+        if self._tasks is None or client not in self._clients:
+            return
+        self._clients.remove(client)
+
+        async def close_when_idle() -> None:
+            with anyio.move_on_after(grace_s):  # in-flight probes end within their deadlines
+                while self.sched.running():
+                    await anyio.sleep(0.2)
+            await client.aclose()
+
+        self._tasks.start_soon(close_when_idle)
 
     # ---- scanning --------------------------------------------------------------------------
 
@@ -247,10 +271,13 @@ class Daemon:
                 continue
         self._seen = {k: v for k, v in self._seen.items() if k in stores}
         self._credentials = {k: v for k, v in self._credentials.items() if k[0] in stores}
+        self._invalid = {k: v for k, v in self._invalid.items() if k[0] in stores}
 
     async def scan(self, *, initial: bool = False) -> None:
         """Rediscover every store and evaluate each one."""
         self._discover()
+        if initial:
+            await anyio.to_thread.run_sync(self._sweep_temps)
         items: list[tuple[Key, datetime]] = []
         records = self._ledger_rows()  # one ledger read for the whole pass
         announce: list[dict[str, Any]] = []
@@ -342,6 +369,9 @@ class Daemon:
             except ProbedError as exc:
                 self._note_unreadable(store.agent, str(exc))
                 return []  # keep its schedules: a torn or locked file is not a cleared one
+            except Exception as exc:  # a store that breaks a parser is that store's problem only
+                self._note_unreadable(store.agent, unforeseen(store.location, exc))
+                return []
             self._unreadable.pop(store.agent, None)
             self._clamp_soon(store, snap)
             now = utcnow()
@@ -420,6 +450,7 @@ class Daemon:
             if not _may_have_window(stats.get(pid)):
                 continue  # most profiles of a big store: no need to parse their usage
             usage = snap.usage(pid)
+            self._note_invalid(snap.agent, pid, usage)
             recorded = usage.recorded()
             if recorded is None or recorded.until_ms is None:
                 continue
@@ -519,6 +550,18 @@ class Daemon:
         finally:
             self._clamping.discard(store.agent)
 
+    def _sweep_temps(self) -> None:
+        """Temp copies of store files a writer of ours left when it was killed (see
+        `atomic.sweep_stale`): in era A they hold the credentials, so none outlives a restart."""
+        for store in self.stores.values():
+            for path in store.watch_paths():
+                try:
+                    removed = sweep_stale(path)
+                except OSError:
+                    continue
+                if removed:
+                    log.info("stale_temp_removed", agent=store.agent, file=str(path), count=removed)
+
     def _cancel(self, key: Key, *, why: str) -> None:
         self._armed.pop(key, None)
         self._now.pop(key, None)
@@ -528,6 +571,21 @@ class Daemon:
             log.info(
                 "probe_cancelled", agent=key.agent, profile=key.profile, model=key.model, reason=why
             )
+
+    def _note_invalid(self, agent: str, profile_id: str, usage: Usage) -> None:
+        """A time field that is not a time (`1e20`): said once per profile and value; the field
+        is ignored, and every other profile (and this one's other fields) goes on."""
+        if self._invalid.get((agent, profile_id)) != usage.invalid:
+            if usage.invalid:
+                log.warning(
+                    "store_value_invalid",
+                    agent=agent,
+                    profile=profile_id,
+                    error=usage.invalid_note(profile_id),
+                )
+                self._invalid[(agent, profile_id)] = usage.invalid
+            else:
+                self._invalid.pop((agent, profile_id), None)
 
     def _note_unreadable(self, agent: str | None, error: str) -> None:
         key = agent or ""
@@ -584,7 +642,6 @@ class Daemon:
             self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
             await self._evaluate(store, finished=key)
             return
-        self.results.append(result)
         if self.opts.on_result is not None:
             self.opts.on_result(result)
         if result.outcome == "skipped" and result.next_probe_at is None:

@@ -50,6 +50,12 @@ class UnsupportedStore(StoreError):
     """A store layout or schema version probed does not know; left alone."""
 
 
+def unforeseen(where: Path, exc: BaseException) -> str:
+    """One sentence for a file that broke a reader in a way no rule foresaw (a bug in probed):
+    named, so that one file is the only casualty and every other store goes on."""
+    return f"{where}: cannot be read ({type(exc).__name__}: {str(exc)[:200]}); left alone"
+
+
 class NotFound(ProbedError):
     """The named agent or profile does not exist."""
 

@@ -5,6 +5,9 @@ works, and no timestamp (journald stamps lines itself). Every record, structlog'
 stdlib loggers (APScheduler, httpx) alike, passes one redaction processor before it is rendered:
 a credential that slipped into an exception message still never reaches the journal.
 
+The rules themselves live in `probed.redact` (their one owner); this module only applies them,
+and makes every string printable on one line (a provider's message cannot drive the terminal).
+
 Loggers are never cached, so a SIGHUP that changes `[daemon] log_level` takes effect at once.
 """
 
@@ -12,15 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from datetime import datetime
 from typing import Any, TextIO
 
 import structlog
 
-from probed.clock import iso
+from probed.redact import MASK, is_secret_name, printable, scrub, scrub_text
 
 SD_PRIORITY: Mapping[str, int] = {
     "critical": 2,
@@ -32,59 +33,7 @@ SD_PRIORITY: Mapping[str, int] = {
     "debug": 7,
     "notset": 7,
 }
-MASK = "***"
-
-# Values that look like a credential, wherever they appear in a string.
-_SECRET_VALUE = re.compile(
-    r"""
-      sk-ant-[A-Za-z0-9_\-]{4,}            # Anthropic
-    | sk-or-[A-Za-z0-9_\-]{4,}             # OpenRouter
-    | sk-[A-Za-z0-9_\-]{6,}                # OpenAI and friends
-    | xai-[A-Za-z0-9_\-]{6,}               # xAI
-    | AIza[0-9A-Za-z_\-]{10,}              # Google
-    | (?i:bearer)\s+[A-Za-z0-9._~+/=\-]{4,}  # an Authorization header value
-    | (?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])   # long hex tokens
-    | (?<![A-Za-z0-9+_\-])(?=[A-Za-z0-9+_\-]*[0-9])(?=[A-Za-z0-9+_\-]*[a-z])
-      (?=[A-Za-z0-9+_\-]*[A-Z])[A-Za-z0-9+_\-]{32,}={0,2}   # long mixed-case base64 tokens
-    """,
-    re.VERBOSE,
-)
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:key|api_key|apikey|token|access_token)=)[^&\s\"']+")
-# Field names whose value is a secret whatever it looks like.
-_SECRET_NAME = re.compile(
-    r"(?i)(^|[_\-.])(api[_\-]?)?(key|keys|token|tokens|access|authorization|secret|secrets"
-    r"|password|passwd|cookie|refresh|credential|credentials)($|[_\-.])"
-)
-_KEEP_NAMES = frozenset({"event", "level", "logger", "timestamp"})
 _QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "watchfiles", "asyncio")
-
-
-def scrub_text(text: str) -> str:
-    """Mask every credential-shaped run in free text (messages, tracebacks, URLs)."""
-    text = _SECRET_QUERY.sub(lambda m: m.group(1) + MASK, text)
-    return _SECRET_VALUE.sub(MASK, text)
-
-
-def _is_secret_name(name: object) -> bool:
-    return isinstance(name, str) and name not in _KEEP_NAMES and bool(_SECRET_NAME.search(name))
-
-
-def scrub(value: Any) -> Any:
-    """Redact a value: containers are walked, secret-named keys masked, strings scrubbed."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, str):
-        return scrub_text(value)
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, Mapping):
-        return {
-            k: (MASK if _is_secret_name(k) and v is not None else scrub(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple | set | frozenset):
-        return [scrub(v) for v in value]
-    return scrub_text(str(value))
 
 
 def redact(
@@ -93,11 +42,22 @@ def redact(
     """structlog processor: the last word before rendering, for every record."""
     for k in list(event_dict):
         v = event_dict[k]
-        if _is_secret_name(k) and v is not None:
+        if is_secret_name(k) and v is not None:
             event_dict[k] = MASK
         elif k not in ("_record", "_from_structlog"):
-            event_dict[k] = scrub(v)
+            event_dict[k] = _one_line(scrub(v))
     return event_dict
+
+
+def _one_line(value: Any) -> Any:
+    """Strings (also inside lists and mappings) with control characters made visible."""
+    if isinstance(value, str):
+        return printable(value, one_line=True)
+    if isinstance(value, dict):
+        return {k: _one_line(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_one_line(v) for v in value]
+    return value
 
 
 class _SdPrefix:
@@ -211,6 +171,9 @@ def _drop_own_logger_name(
     if event_dict.get("logger") == "probed":
         del event_dict["logger"]
     return event_dict
+
+
+__all__ = ["MASK", "configure", "get_logger", "redact", "resolve_format", "scrub", "scrub_text"]
 
 
 def get_logger(**context: Any) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
+from probed.clock import valid_ms
 from probed.providers.registry import canonical
 from probed.reasons import OPENCLAW_MODEL_SCOPED
 
@@ -43,6 +44,7 @@ USAGE_FIELDS: tuple[str, ...] = (
     "lastFailureAt",
     "lastProbeAt",
 )
+_WINDOW_FIELDS = frozenset({"cooldownUntil", "disabledUntil", "blockedUntil"})
 SQLITE_ONLY_FIELDS = frozenset({"blockedScope", "cooldownClassification", "lastProbeAt"})
 
 
@@ -113,7 +115,7 @@ class Profile:
             token=raw["token"] if isinstance(raw.get("token"), str) and raw["token"] else None,
             token_ref=_secret_ref(raw.get("tokenRef")),
             access=raw["access"] if isinstance(raw.get("access"), str) and raw["access"] else None,
-            expires_ms=int(expires) if _finite_number(expires) else None,
+            expires_ms=int(expires) if valid_ms(expires) else None,
             refreshable=isinstance(raw.get("refresh"), str) and bool(raw["refresh"]),
         )
         email = raw.get("email")
@@ -146,9 +148,18 @@ def _finite_number(value: object) -> TypeGuard[int | float]:
     )
 
 
-def _ms(raw: Mapping[str, Any], key: str) -> int | None:
+def _ms(raw: Mapping[str, Any], key: str, bad: list[tuple[str, str]] | None = None) -> int | None:
+    """An epoch-ms field: its value when it is a time (`valid_ms`), else None.
+
+    Absent, null and 0 (JavaScript's "unset") are simply None; anything else that is not a time
+    (`1e20`, negative, NaN, a string) is also noted in `bad` as (field, value shown short), so the
+    profile can be reported by name while every other profile goes on as usual."""
     value = raw.get(key)
-    return int(value) if _finite_number(value) else None
+    if valid_ms(value):
+        return int(value)
+    if bad is not None and value is not None and not (value == 0 and not isinstance(value, bool)):
+        bad.append((key, repr(value)[:40]))
+    return None
 
 
 def _str(raw: Mapping[str, Any], key: str) -> str | None:
@@ -193,6 +204,8 @@ class Usage:
     last_probe_at: int | None = None
     # the reasons this store's OpenClaw scopes to cooldownModel (its era decides)
     scoped_reasons: frozenset[str] = OPENCLAW_MODEL_SCOPED
+    # time fields that hold something that is not a time: (field, value), ignored above
+    invalid: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_json(
@@ -202,14 +215,15 @@ class Usage:
             return cls(scoped_reasons=scoped_reasons)
         counts = raw.get("failureCounts")
         error_count = raw.get("errorCount")
+        bad: list[tuple[str, str]] = []
         return cls(
-            last_used=_ms(raw, "lastUsed"),
-            cooldown_until=_ms(raw, "cooldownUntil"),
+            last_used=_ms(raw, "lastUsed", bad),
+            cooldown_until=_ms(raw, "cooldownUntil", bad),
             cooldown_reason=_str(raw, "cooldownReason"),
             cooldown_model=_str(raw, "cooldownModel"),
-            disabled_until=_ms(raw, "disabledUntil"),
+            disabled_until=_ms(raw, "disabledUntil", bad),
             disabled_reason=_str(raw, "disabledReason"),
-            blocked_until=_ms(raw, "blockedUntil"),
+            blocked_until=_ms(raw, "blockedUntil", bad),
             blocked_reason=_str(raw, "blockedReason"),
             blocked_model=_str(raw, "blockedModel"),
             blocked_scope=_str(raw, "blockedScope"),
@@ -219,10 +233,25 @@ class Usage:
             }
             if isinstance(counts, Mapping)
             else {},
-            last_failure_at=_ms(raw, "lastFailureAt"),
-            last_probe_at=_ms(raw, "lastProbeAt"),
+            last_failure_at=_ms(raw, "lastFailureAt", bad),
+            last_probe_at=_ms(raw, "lastProbeAt", bad),
             scoped_reasons=scoped_reasons,
+            invalid=tuple(bad),
         )
+
+    def invalid_note(self, profile_id: str) -> str | None:
+        """One sentence naming the profile and its fields that are not times, if any."""
+        if not self.invalid:
+            return None
+        fields = ", ".join(f"usageStats.{k} = {v}" for k, v in self.invalid)
+        what = "is not a time" if len(self.invalid) == 1 else "are not times"
+        note = f"profile {profile_id}: {fields} {what}, so probed ignores it"
+        if any(k in _WINDOW_FIELDS for k, _ in self.invalid):
+            note += (
+                f" (OpenClaw may keep the profile out); `probed clear {profile_id}` resets the "
+                "profile's failure state"
+            )
+        return note
 
     def unusable_until(self) -> int | None:
         """OpenClaw's resolveProfileUnusableUntil: the latest of the three lanes, active or not."""

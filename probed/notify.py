@@ -5,17 +5,29 @@ clean, so everything sent is ASCII. `RELOADING=1` always travels with `MONOTONIC
 it a `Type=notify-reload` reload hangs until its timeout). NOTIFY_SOCKET is taken out of the
 environment once the socket is open, so the reload command and any other child cannot talk to
 systemd in our name.
+
+Sending never blocks: the daemon notifies from its event loop, and a notify socket nobody drains
+(a wedged or overloaded systemd, a test harness that stopped reading) would otherwise freeze every
+probe behind one `sendall`. The socket is non-blocking and a datagram that does not fit is
+dropped (`sd_notify_dropped`, logged once per run of drops). A dropped READY=1, RELOADING=1 or
+STOPPING=1 (a state change systemd waits for) is sent again before the next message.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import MutableMapping
 
 import sdnotify
 
+from probed.logs import get_logger
+
+log = get_logger()
+
 _ENV_KEYS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+_STATE_CHANGES = frozenset({"READY", "RELOADING", "STOPPING"})
 
 
 def watchdog_interval(env: MutableMapping[str, str] | None = None) -> float | None:
@@ -46,15 +58,37 @@ class Notifier:
         self.watchdog_interval = watchdog_interval(environ)
         # sdnotify connects now, reading os.environ (a no-op notifier when we were not asked)
         self._n = sdnotify.SystemdNotifier() if self.enabled else None
+        self._sock: socket.socket | None = self._n.socket if self._n is not None else None
+        if self._sock is not None:
+            self._sock.setblocking(False)
+        self.dropped = 0
+        self._dropping = False
+        self._retry: bytes | None = None  # a state change that did not fit: sent again first
         for key in _ENV_KEYS:
             environ.pop(key, None)
             os.environ.pop(key, None)
 
     def send(self, **fields: object) -> None:
-        """One datagram: `KEY=value` lines in the order given."""
-        if not fields or self._n is None:
+        """One datagram: `KEY=value` lines in the order given. Never blocks, never raises."""
+        if not fields or self._sock is None:
             return
-        self._n.notify("\n".join(f"{k}={_ascii(v)}" for k, v in fields.items()))
+        data = "\n".join(f"{k}={_ascii(v)}" for k, v in fields.items()).encode("ascii")
+        if self._retry is not None and self._send(self._sock, self._retry):
+            self._retry = None
+        if not self._send(self._sock, data) and _STATE_CHANGES & fields.keys():
+            self._retry = data
+
+    def _send(self, sock: socket.socket, data: bytes) -> bool:
+        try:
+            sock.send(data, socket.MSG_DONTWAIT)
+        except OSError as exc:  # EAGAIN: nobody drains the socket; ECONNREFUSED: systemd gone
+            self.dropped += 1
+            if not self._dropping:
+                self._dropping = True
+                log.warning("sd_notify_dropped", error=exc.strerror or type(exc).__name__)
+            return False
+        self._dropping = False
+        return True
 
     def ready(self, status: str | None = None) -> None:
         self.send(READY=1, **({"STATUS": status} if status is not None else {}))

@@ -20,6 +20,7 @@ from typing import Any
 
 import json5
 
+from probed import safejson
 from probed.files import read_regular
 from probed.logs import get_logger
 
@@ -45,9 +46,16 @@ def load_openclaw_json(state_dir: Path) -> Mapping[str, Any]:
     except UnicodeDecodeError:
         log.warning("openclaw_config_unreadable", path=str(path), error="not UTF-8 text")
         return {}
+    if safejson.too_deep(text):
+        log.warning(
+            "openclaw_config_unreadable",
+            path=str(path),
+            error=f"nested more than {safejson.MAX_DEPTH} levels deep",
+        )
+        return {}
     try:
         data = json5.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         log.warning("openclaw_config_unreadable", path=str(path), error=str(exc)[:200])
         return {}
     return data if isinstance(data, Mapping) else {}

@@ -39,6 +39,7 @@ from probed.config import Config
 from probed.coordination import Batcher, Coalesced, Coordinator, Flight, make_coordinator
 from probed.errors import ConfigError, NotFound, ProbedError, StoreBusy
 from probed.failure import Failure
+from probed.fallbackledger import FallbackLedger
 from probed.ledger import Ledger
 from probed.logs import get_logger
 from probed.model import Profile, Usage
@@ -55,6 +56,7 @@ from probed.probes.gatewaymodel import gateway_model
 from probed.probes.http import make_http_client
 from probed.probes.ladder import LadderResult, run_ladder
 from probed.reasons import Reason, from_openclaw, refine
+from probed.redact import register_url
 from probed.reload import after_repair, run_reload_command
 from probed.stores.base import Mutator, Snapshot, Store, T
 
@@ -160,7 +162,7 @@ def make_context(
     """A context with the usual parts (for `probed probe` and tests)."""
     return ProbeContext(
         config=config,
-        ledger=Ledger(config.daemon.state_dir),
+        ledger=FallbackLedger(config.daemon.state_dir),  # a full disk stops no probe
         client=client or make_client(config),
         now=now or (lambda: datetime.now(UTC)),
         rng=rng or random.Random(),  # noqa: S311 - jitter, not security
@@ -548,6 +550,7 @@ async def _probe_locked(
         )
     try:
         endpoint = resolve_endpoint(provider, ctx.config, ctx.openclaw or {})
+        register_url(endpoint.base_url)  # its user-info or token never reaches an output
     except ConfigError as exc:
         failure = _local(
             Reason.UNKNOWN, str(exc), f"set [providers.{provider}] in probed's configuration"

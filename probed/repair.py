@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from probed.clock import from_ms, iso
+from probed.clock import iso_ms
 from probed.errors import NotFound
 from probed.logs import get_logger
 from probed.model import BYPASS_PROVIDERS, Profile
@@ -155,7 +155,7 @@ def clamp_stale(store: Store, *, cap_s: float, now_ms: int) -> list[Clamped]:
             agent=c.agent,
             profile=c.profile,
             reason="billing",
-            old_until=iso(from_ms(c.old_until_ms)),
-            new_until=iso(from_ms(c.new_until_ms)),
+            old_until=iso_ms(c.old_until_ms),
+            new_until=iso_ms(c.new_until_ms),
         )
     return found

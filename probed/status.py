@@ -22,7 +22,7 @@ from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
 from probed.confirm import GatewaySeen, Verdict
-from probed.errors import NotFound, ProbedError, StoreError
+from probed.errors import NotFound, ProbedError, StoreError, unforeseen
 from probed.gatewayview import look
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import OK_VIEW, canonical_provider
@@ -130,6 +130,7 @@ def collect(
     want_provider = canonical_provider(provider) if provider else None
     rows: list[Row] = []
     errors: list[Unreadable] = []
+    bad_values: list[Note] = []  # a time field that is not a time: named, the rest goes on
     now_ms = to_ms(now)
     for store in found:
         if agent and store.agent != agent:
@@ -140,6 +141,11 @@ def collect(
             at = exc.path if isinstance(exc, StoreError) and exc.path else store.location
             errors.append(Unreadable(store.agent, str(at), str(exc)))
             continue
+        except Exception as exc:  # a parser bug: this store is named, every other one shown
+            errors.append(
+                Unreadable(store.agent, str(store.location), unforeseen(store.location, exc))
+            )
+            continue
         stats = snap.state.get("usageStats")
         stats = stats if isinstance(stats, Mapping) else {}
         for pid, profile in snap.profiles.items():
@@ -147,7 +153,11 @@ def collect(
                 continue
             raw = stats.get(pid)
             if isinstance(raw, Mapping) and any(k in raw for k in _WINDOW_KEYS):
-                view = snap.usage(pid).view(profile.provider, now_ms)
+                usage = snap.usage(pid)
+                invalid = usage.invalid_note(pid)
+                if invalid is not None:
+                    bad_values.append(Note(store.agent, str(store.location), invalid))
+                view = usage.view(profile.provider, now_ms)
             else:  # no window recorded: usable, without parsing (most rows of a big fleet)
                 view = OK_VIEW
             until = from_ms(view.until_ms) if view.until_ms is not None else None
@@ -187,7 +197,7 @@ def collect(
             )
     rows = _with_gateway(config, rows, now_ms)
     rows.sort(key=lambda r: (r.agent, r.provider, r.profile))
-    notes = [
+    notes = bad_values + [
         Note(w.agent, str(w.path), w.message)
         for w in legacy_warnings(config.openclaw.state_dir, found)
         if not agent or w.agent == agent

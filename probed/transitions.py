@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from probed.clock import valid_ms
 from probed.model import SQLITE_ONLY_FIELDS, USAGE_FIELDS, normalize_provider
 from probed.reasons import OPENCLAW_MODEL_SCOPED, OPENCLAW_REASONS, OpenClawLane
 
@@ -85,9 +86,7 @@ def _with_entry(state: Mapping[str, Any], profile_id: str, entry: dict[str, Any]
 
 def _num(entry: Mapping[str, Any], key: str) -> int | None:
     value = entry.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return int(value)
-    return None
+    return int(value) if valid_ms(value) else None  # 1e20, Infinity, NaN: not a time
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -88,3 +89,25 @@ def test_watchdog_env_is_read_then_removed(
     assert n.watchdog_interval == 0.5
     assert "WATCHDOG_USEC" not in os.environ
     time.sleep(0)
+
+
+def test_an_undrained_socket_never_blocks_and_a_state_change_is_resent(
+    sock: socket.socket,
+) -> None:
+    n = Notifier()
+    started = time.monotonic()
+    for _ in range(5000):  # far more than a datagram queue holds
+        n.status("x" * 200)
+    n.ready("ready at last")
+    assert time.monotonic() - started < 2.0  # blocking sendall would hang here for ever
+    assert n.dropped > 0
+    sock.settimeout(0)
+    drained = 0
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            sock.recv(4096)
+            drained += 1
+    assert drained > 0
+    n.watchdog()  # the READY=1 that did not fit goes out first
+    assert recv(sock)["READY"] == "1"
+    assert recv(sock) == {"WATCHDOG": "1"}

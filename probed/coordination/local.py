@@ -22,6 +22,7 @@ Budget: the host ledger's (`probed.ledger.Ledger.try_spend`), as in 0.1.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -35,31 +36,67 @@ from typing import Any
 
 import anyio
 
-from probed.errors import ConfigError, StoreBusy
+from probed import files, safejson
+from probed.errors import ConfigError, StoreBusy, StoreError
 from probed.ledger import Ledger
 from probed.logs import get_logger
+from probed.redact import scrub
 
 log = get_logger()
 
 RESULT_TTL_S = 86400.0
+_MAX_RESULTS_BYTES = 8 << 20
+# our temp files: write_private's (`.<name>.XXXXXXXX.tmp`) and 0.1's (`.<name>.<pid>.tmp`)
+_TEMP = re.compile(r"\..+\.results\.json\.[A-Za-z0-9_]+\.tmp")
 WAIT_NOTE_S = 10.0
 
 
 def ensure_lock_dir(lock_dir: Path) -> None:
-    """Create `[daemon] lock_dir` (0700) if needed; ConfigError naming the key otherwise.
-    Every lock and results file goes through here, so a trust check of the directory belongs
-    here too."""
+    """Create `[daemon] lock_dir` (0700) if needed and check it is ours alone; ConfigError naming
+    the key otherwise. Every lock and results file goes through here. The first call of a
+    process also sweeps results temp files that killed writers of ours left."""
     try:
-        lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files.ensure_private_dir(lock_dir)
+    except files.UntrustedPath as exc:
+        raise ConfigError(
+            f"{lock_dir}: probed's lock directory {exc.problem}, so it is not trusted "
+            "(another user may have made it); remove it or set [daemon] lock_dir"
+        ) from None
     except OSError as exc:
         raise ConfigError(
             f"{lock_dir}: cannot create probed's lock directory ([daemon] lock_dir): "
             f"{exc.strerror or exc}"
         ) from None
+    if lock_dir not in _swept:
+        _swept.add(lock_dir)
+        files.sweep_temps(lock_dir, _TEMP)
+
+
+_swept: set[Path] = set()
 
 
 def lock_name(provider: str) -> str:
-    return re.sub(r"[^a-z0-9._-]", "_", provider.lower()) or "_"
+    """The file-name-safe form of a provider id, short enough for any file system (a provider
+    id comes from OpenClaw's store and has no length limit; a file name has 255 bytes)."""
+    name = re.sub(r"[^a-z0-9._-]", "_", provider.lower()) or "_"
+    if len(name) > 80:
+        name = f"{name[:60]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+    return name
+
+
+def open_lock(path: Path) -> int:
+    """The lock file's descriptor, never through a symlink planted at its name."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(
+                f"{path}: the single-flight lock is a symlink, so it is not trusted; "
+                "nothing was sent"
+            ) from None
+        raise StoreError(
+            f"{path}: cannot open the single-flight lock ({exc.strerror or exc}); nothing was sent"
+        ) from None
 
 
 class LocalFlight:
@@ -82,11 +119,7 @@ class LocalFlight:
 
     def _entries(self) -> dict[str, Any]:
         if self._data is None:
-            try:
-                data = json.loads(self._path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {}
-            self._data = data if isinstance(data, dict) else {}
+            self._data = load_results(self._path)
         return self._data
 
     async def fresh(self, key: str, *, after: float) -> Mapping[str, Any] | None:
@@ -126,16 +159,7 @@ class LocalFlight:
             and isinstance(v.get("at"), int | float)
             and now - v["at"] < RESULT_TTL_S
         }
-        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(data, sort_keys=True))  # C encoder; json.dump never uses it
-                fh.flush()
-                os.fsync(fh.fileno())
-            tmp.replace(self._path)
-        except OSError as exc:
-            log.warning("results_unwritable", file=str(self._path), error=str(exc))
+        if not write_results(self._path, data):
             return
         self._data = data
         self._dirty = False
@@ -172,7 +196,7 @@ class SingleFlight:
             ) from None
         try:
             path = self.lock_dir / f"{name}.lock"
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = open_lock(path)
             try:
                 try:
                     with anyio.fail_after(timeout):
@@ -253,3 +277,29 @@ class LocalCoordinator:
 
     async def aclose(self) -> None:
         return None
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """The shared results, only from a file we (or root) wrote; {} otherwise."""
+    try:
+        raw = files.read_trusted(path, limit=_MAX_RESULTS_BYTES)
+        data = safejson.loads(raw) if raw else {}
+    except files.UntrustedPath as exc:
+        log.warning("results_untrusted", file=str(path), error=exc.problem)
+        return {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_results(path: Path, data: Mapping[str, Any]) -> bool:
+    """Write the results (scrubbed: no secret leaves the profile) through a temp file nobody
+    can have planted. Sharing is best effort: a full disk is said once, not raised; the probe's
+    own result and its state write stand."""
+    text = json.dumps(scrub(dict(data)), sort_keys=True)  # C encoder; json.dump never uses it
+    try:
+        files.write_private(path, text.encode("utf-8"))
+    except OSError as exc:
+        log.warning("results_unwritable", file=str(path), error=exc.strerror or str(exc))
+        return False
+    return True

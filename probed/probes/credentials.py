@@ -13,13 +13,13 @@ reference probed cannot resolve here: leave OpenClaw's state alone).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from probed import safejson
 from probed.failure import Failure
 from probed.files import read_regular
 from probed.model import Profile, SecretRef
@@ -162,7 +162,7 @@ def _from_file(
         if mode == "singleValue":
             return text.strip() or _unresolvable(f"{where}: {path} is empty", f"fill {path}")
         try:
-            value: Any = json.loads(text)
+            value: Any = safejson.loads(text)
             parts = [p for p in ref.id.split("/") if p] if ref.id.startswith("/") else [ref.id]
             for raw in parts:
                 part = raw.replace("~1", "/").replace("~0", "~")

@@ -10,7 +10,6 @@ carrying one of the classifier's transport kinds; its message never holds a head
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,9 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
+from probed import safejson
 from probed.classify import TransportKind
+from probed.redact import safe_url
 
 MAX_BODY = 64 * 1024
 
@@ -32,6 +33,11 @@ class TransportError(Exception):
         super().__init__(detail)
         self.kind: TransportKind = kind
         self.detail = detail
+
+
+class BodyTooDeep(TransportError):
+    """A JSON body nested deeper than probed reads (see probed.safejson): unreadable, but an
+    answer all the same (a 200 to a paid request was billed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +54,19 @@ class Response:
     def json(self) -> Any:
         """The body as JSON, or raise TransportError("protocol") naming what was wrong."""
         if self.truncated:
+            if safejson.too_deep(self.body):  # even its first MAX_BODY bytes nest too deep
+                raise BodyTooDeep(
+                    "protocol",
+                    f"HTTP {self.status} response body is nested more than "
+                    f"{safejson.MAX_DEPTH} levels deep",
+                )
             raise TransportError("too_large", f"response body larger than {MAX_BODY} bytes")
         try:
-            return json.loads(self.body)
+            return safejson.loads(self.body)
+        except safejson.TooDeep as exc:
+            raise BodyTooDeep(
+                "protocol", f"HTTP {self.status} response body is {exc.msg}"
+            ) from None
         except (ValueError, UnicodeDecodeError):
             ctype = self.headers.get("content-type", "unknown type")
             raise TransportError(
@@ -83,7 +99,7 @@ async def send(
     max_body: int = MAX_BODY,
 ) -> Response:
     """One request under a hard deadline. Raises TransportError, never an httpx exception."""
-    host = urlsplit(url).netloc or url
+    host = urlsplit(url).netloc.rsplit("@", 1)[-1] or safe_url(url)  # never the user-info
     try:
         with anyio.fail_after(timeout):
             async with client.stream(method, url, headers=dict(headers), json=json_body) as resp:

@@ -33,7 +33,7 @@ from probed.logs import MASK, get_logger
 from probed.probes.credentials import Secret
 from probed.probes.endpoints import Endpoint, FreeCheck
 from probed.probes.freecheck import FreeAnswer, judge
-from probed.probes.http import Response, TransportError, send
+from probed.probes.http import BodyTooDeep, Response, TransportError, send
 from probed.providers.family import family as family_for
 from probed.reasons import Reason
 
@@ -170,6 +170,12 @@ async def _climb(
         if resp.status >= 400:
             return LadderResult(False, _classify(endpoint, resp, now), True, True, chosen)
         embedded = family.read_generation(resp)
+    except BodyTooDeep as exc:
+        # A 2xx to a paid generation: the credential and the account were accepted and the
+        # request was billed. A body too deep to read carries no error probed could see, so
+        # it counts as the success it was paid for (and its result is kept, not lost).
+        log.warning("probe_body_unreadable", provider=endpoint.provider, error=exc.detail)
+        embedded = None
     except TransportError as exc:
         return LadderResult(
             False, classify_transport(exc.kind, exc.detail, now=now()), True, False, chosen

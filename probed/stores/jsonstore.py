@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from probed import safejson
 from probed.errors import StoreError
 from probed.files import read_regular
 from probed.model import Profile
@@ -222,7 +223,9 @@ def _read_doc(path: Path, *, required: bool) -> dict[str, Any] | None:
     if not text.strip():
         raise _Torn(f"{path}: is empty (a half-written file?); left alone")
     try:
-        doc = json.loads(text.decode("utf-8"))
+        doc = safejson.loads(text.decode("utf-8"))
+    except safejson.TooDeep as exc:
+        raise StoreError(f"{path}: is {exc.msg}, so not an OpenClaw store; left alone") from None
     except UnicodeDecodeError:
         raise StoreError(
             f"{path}: is not UTF-8 text, so not an OpenClaw store; left alone"

@@ -228,7 +228,9 @@ class AgentLock:
         _sweep_dead_temps(self.path.parent)
         tmp = self.path.with_name(f".{LOCK_NAME}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644
+            )
         except FileNotFoundError:
             raise StoreError(
                 f"{self.path.parent}: the agent directory does not exist; nothing was written"
@@ -238,7 +240,13 @@ class AgentLock:
                 f"{self.path}: cannot create the lock ({exc.strerror}); nothing was written"
             ) from None
         try:
-            os.write(fd, payload)
+            try:
+                os.write(fd, payload)
+            except OSError as exc:  # ENOSPC: the lock was never taken, so nothing was written
+                os.close(fd)
+                raise StoreError(
+                    f"{self.path}: cannot create the lock ({exc.strerror}); nothing was written"
+                ) from None
             try:
                 os.link(tmp, self.path)
             except FileExistsError:

@@ -32,6 +32,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from probed import safejson
+from probed.clock import valid_ms
 from probed.errors import StoreBusy, StoreError, UnsupportedStore
 from probed.model import Profile
 from probed.stores.atomic import dumps_compact
@@ -204,14 +206,18 @@ class SqliteStore:
             )
         row = conn.execute(self._layout.state_sql).fetchone()
         state = self._decode(row[0], "state") if row else {"version": 1}
-        updated = int(row[1]) if row and isinstance(row[1], int) else None
+        updated = int(row[1]) if row and valid_ms(row[1]) else None  # an absurd stamp: ignored
         return store, state, updated
 
     def _decode(self, text: object, what: str) -> dict[str, Any]:
         if not isinstance(text, str):
             raise StoreError(f"{self.db_path}: the auth profile {what} cell is not text")
         try:
-            doc = json.loads(text)
+            doc = safejson.loads(text)
+        except safejson.TooDeep as exc:
+            raise StoreError(
+                f"{self.db_path}: the auth profile {what} cell is {exc.msg}; left alone"
+            ) from None
         except json.JSONDecodeError:
             raise StoreError(
                 f"{self.db_path}: the auth profile {what} cell is not valid JSON; left alone"

@@ -1,0 +1,66 @@
+"""JSON from outside (stores, SQLite cells, provider bodies, secret files), with a depth limit.
+
+`json.loads` of `[[[[…]]]]` 100,000 deep raises RecursionError, which no `except ValueError`
+catches; one a little shallower parses, then breaks whatever walks it next (`copy.deepcopy`,
+redaction, `json.dumps`). No document probed reads needs more than a handful of levels, so
+anything nested deeper than `MAX_DEPTH` is refused up front with `TooDeep`, a
+`json.JSONDecodeError` (so every existing `except ValueError` / `except JSONDecodeError` already
+handles it), naming the limit. The check is linear and runs in C: strings are cut out, only
+brackets are kept, and matched pairs are peeled one level per pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+MAX_DEPTH = 64
+
+_STRING_B = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_ALL_BUT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_PAIR_B = re.compile(rb"\[\]|\{\}")
+
+
+class TooDeep(json.JSONDecodeError):
+    """The document nests arrays and objects deeper than probed reads."""
+
+    def __init__(self, doc: str, max_depth: int) -> None:
+        super().__init__(f"nested more than {max_depth} levels deep", doc[:80], 0)
+        self.max_depth = max_depth
+
+
+def too_deep(text: str | bytes, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether `text` (JSON, JSON5 roughly, or the first part of either) nests deeper than
+    `max_depth`. Strings are cut out, every byte but brackets deleted, and matched pairs peeled
+    from the inside, one level per pass; what is left once no pair remains is the brackets still
+    open (a cut-off prefix) or junk."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    # what lies outside the strings; with an escaped quote only a real scanner tells them apart
+    escaped = b'\\"' in data
+    data = _STRING_B.sub(b"", data) if escaped else b"".join(data.split(b'"')[0::2])
+    rest = data.translate(None, _ALL_BUT_BRACKETS)
+    for _ in range(max_depth):
+        rest, n = _PAIR_B.subn(b"", rest)
+        if not rest:
+            return False
+        if n == 0:
+            break
+    else:
+        if _PAIR_B.search(rest):
+            return True
+    return rest.count(b"[") + rest.count(b"{") > max_depth
+
+
+def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """`json.loads`, refusing (TooDeep) a document nested deeper than `max_depth`."""
+    if too_deep(text, max_depth):
+        shown = text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else text
+        raise TooDeep(shown, max_depth)
+    try:
+        return json.loads(text)
+    except RecursionError:  # pragma: no cover - too_deep sees it first
+        shown = text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else text
+        raise TooDeep(shown, max_depth) from None
