@@ -1,3 +1,3 @@
 """probed: bring OpenClaw auth profiles back from cooldown, from outside the gateway."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -254,8 +254,9 @@ def write_textfile(path: Path, registry: CollectorRegistry) -> bool:
     """Replace the textfile atomically; False (and one warning) when it cannot be written."""
     try:
         write_atomic(path, render(registry).decode("utf-8"), mode=0o644)
-    except OSError as exc:
-        log.warning("metrics_textfile_failed", file=str(path), error=exc.strerror or str(exc))
+    except (OSError, ProbedError) as exc:  # write_atomic names the file in a StoreError
+        error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        log.warning("metrics_textfile_failed", file=str(path), error=error)
         return False
     return True
 

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from probed import safejson
+
 Form = Literal["bare", "envelope", "openclaw-event", "curl", "status-line"]
 
 ACCEPTED = (
@@ -79,7 +81,12 @@ def _recognise(text: str, where: str) -> Pasted | None:
     stripped = text.strip()
     if not stripped:
         return None
-    doc = _json(stripped)
+    try:
+        doc = safejson.loads(stripped)
+    except safejson.TooDeep as exc:
+        raise PasteError(f"{where}: the JSON is {exc.msg}; probed reads no deeper") from None
+    except (ValueError, RecursionError):
+        doc = None
     if isinstance(doc, dict):
         if _is_envelope(doc):
             return _envelope(doc, where)
@@ -100,13 +107,6 @@ def _recognise(text: str, where: str) -> Pasted | None:
         if hit is not None:
             return hit
     return None
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
 
 
 # The JSON envelope --------------------------------------------------------------------------

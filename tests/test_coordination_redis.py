@@ -247,7 +247,7 @@ def test_config_check_shows_the_redis_url_without_its_password(
     )
     assert p.returncode == 0, p.stderr
     assert PASSWORD not in p.stdout + p.stderr
-    assert f"redis://:***@127.0.0.1:{server.port}/0" in p.stdout
+    assert f"redis://***@127.0.0.1:{server.port}/0" in p.stdout
     assert 'namespace = "team-a"' in p.stdout
 
 
@@ -265,7 +265,7 @@ def test_the_url_may_come_from_the_environment(tmp_path: Path) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert PASSWORD not in p.stdout + p.stderr
-    assert "redis://:***@127.0.0.1:1/0" in p.stdout
+    assert "redis://***@127.0.0.1:1/0" in p.stdout
     env.pop("PROBED_REDIS_URL")
     p = subprocess.run(
         [sys.executable, "-m", "probed", "config", "check", "-c", str(cfg)],

@@ -3,7 +3,7 @@
 A family knows how to authenticate a request, how to ask for one output token, and how to read
 a 200 that may still carry an error. The three implementations are the modules in
 `probed/probes/` (anthropic, openai, gemini); mypy checks each module against `Family`, so a
-fourth family is one more module with these three functions and one more line in `FAMILIES`.
+fourth family is one more module with these three functions and one more line in `families()`.
 """
 
 from __future__ import annotations

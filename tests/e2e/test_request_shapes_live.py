@@ -45,7 +45,8 @@ from probed.probes.credentials import Secret
 from probed.probes.endpoints import openclaw_providers, resolve
 from probed.probes.gatewaymodel import gateway_model
 from probed.probes.http import make_http_client
-from probed.probes.ladder import FAMILIES, run_ladder
+from probed.probes.ladder import run_ladder
+from probed.providers.family import family as family_for
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
@@ -92,7 +93,7 @@ def _probed(state: Path, provider: str, secret: Secret) -> dict[str, Any]:
     endpoint = resolve(provider, cfg, openclaw_providers(doc))
     model = gateway_model(doc, "main", provider) or endpoint.model
     assert model is not None
-    family = FAMILIES[endpoint.api]
+    family = family_for(endpoint.api)
     request = family.generation(endpoint, model, secret)
     parts = urlsplit(request.url)
     return deciding(parts.netloc, parts.path, family.headers(secret, endpoint), request.json_body)
