@@ -227,8 +227,19 @@ class Daemon:
             self._clients.append(client)
             if old is not None:
                 self._retire(old.client, grace_s=max(60.0, old.config.probe.timeout * 6))
-        self.ctx = make_context(config, client=client, rng=self.rng)
-        if self.ctx.coordinator is not None:
+        keep = old is not None and (
+            old.config.daemon.state_dir == config.daemon.state_dir
+            and old.config.daemon.lock_dir == config.daemon.lock_dir
+            and old.config.coordination == config.coordination
+        )
+        self.ctx = make_context(
+            config,
+            client=client,
+            rng=self.rng,
+            ledger=old.ledger if keep and old is not None else None,
+            coordinator=old.coordinator if keep and old is not None else None,
+        )
+        if not keep and self.ctx.coordinator is not None:
             self._coordinators.append(self.ctx.coordinator)
 
     def _retire(self, client: httpx.AsyncClient, *, grace_s: float) -> None:

@@ -158,15 +158,19 @@ def make_context(
     client: httpx.AsyncClient | None = None,
     now: Callable[[], datetime] | None = None,
     rng: random.Random | None = None,
+    ledger: Ledger | None = None,
+    coordinator: Coordinator | None = None,
 ) -> ProbeContext:
-    """A context with the usual parts (for `probed probe` and tests)."""
+    """A context with the usual parts (for `probed probe` and tests); the daemon passes the
+    ledger and coordinator it keeps across reloads (each holds an open connection)."""
     return ProbeContext(
         config=config,
-        ledger=FallbackLedger(config.daemon.state_dir),  # a full disk stops no probe
+        ledger=ledger or FallbackLedger(config.daemon.state_dir),  # a full disk stops no probe
         client=client or make_client(config),
         now=now or (lambda: datetime.now(UTC)),
         rng=rng or random.Random(),  # noqa: S311 - jitter, not security
         limiter=anyio.CapacityLimiter(config.probe.concurrency),
+        coordinator=coordinator,
     )
 
 
@@ -332,6 +336,10 @@ async def _in_flight(
 ) -> tuple[ProbeResult, bool]:
     """One profile's turn in the held flight: reuse a shared result, or probe."""
     shared = await flight.fresh(key, after=min(after, success_after))
+    if shared is not None and shared.get("origin") == origin and float(shared.get("at", 0)) < after:
+        # this very profile's own earlier verdict, and it is being probed again: the store has
+        # moved on since (a new failure), so only a verdict obtained while we waited stands
+        shared = None
     if shared is not None and (
         float(shared.get("at", 0)) >= after or shared.get("outcome") in ("usable", "recovered")
     ):
