@@ -434,6 +434,19 @@ class Daemon:
         except ProbedError:
             return []  # unreadable: every window is decided afresh, nothing is lost
 
+    def _own_record(self, agent: str, profile: str, model: str | None) -> ProbeRecord | None:
+        """probed's own verdict for one due key: indexed reads, not the whole ledger (a burst
+        of a thousand due keys would read it a thousand times)."""
+        if self.ctx is None:
+            return None
+        try:
+            ledger = self.ctx.ledger
+            return ledger.get(agent, profile, model) or (
+                ledger.get(agent, profile, None) if model else None
+            )
+        except ProbedError:
+            return None
+
     def _own_records(
         self, agent: str, records: list[ProbeRecord] | None = None
     ) -> dict[tuple[str, str | None], ProbeRecord]:
@@ -625,8 +638,7 @@ class Daemon:
         if profile is None or usage is None or recorded is None or recorded.until_ms is None:
             self._cancel(key, why="cleared_elsewhere")
             return
-        own = self._own_records(store.agent)
-        record = own.get((key.profile, recorded.model)) or own.get((key.profile, None))
+        record = self._own_record(store.agent, key.profile, recorded.model)
         _, history = _window(recorded, usage, record)
         if self._armed.get(key) != self._signature(key, recorded, usage, history):
             # OpenClaw's window or probed's own verdict (a `probed probe` meanwhile) moved on
@@ -637,14 +649,7 @@ class Daemon:
         # is forced; it is what clears the leftovers, or finds the failure before user traffic.
         self._now.pop(key, None)
         self._retry.pop(key, None)
-        del (
-            snap,
-            profile,
-            usage,
-            recorded,
-            own,
-            record,
-        )  # a burst of waiting keys holds no store copies
+        del snap, profile, usage, recorded, record  # waiting keys hold no store copies
         try:
             result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
