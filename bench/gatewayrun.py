@@ -11,6 +11,8 @@ hours into the outage (scenarios.py).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -22,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.logs import LogReader
+from bench.logs import LogReader, ts
 from bench.scenarios import Scenario
-from bench.world import RunResult, Traffic, account, break_provider, via, wait_for
+from bench.world import RunResult, Traffic, account, break_provider, marker_of, via, wait_for
 from probed.config import DEFAULT_BACKOFF
 from probed.fakeprovider import FakeProvider
 from probed.ledger import Ledger
@@ -166,6 +168,38 @@ def _window_end(gw: Gateway) -> float | None:
     return max(ms) / 1000 if ms else None
 
 
+def _trace(
+    sc: Scenario,
+    system: str,
+    repeat: int,
+    *,
+    fix_at: float,
+    fake: FakeProvider,
+    traffic: Traffic,
+    logs: LogReader | None,
+) -> None:
+    """With $PROBED_BENCH_TRACE set to a directory, one JSON-lines file per run: the daemon's
+    events, the user requests and what reached the provider, in seconds from the fix. This is
+    how a figure in the report is explained (nothing secret: the provider keeps fingerprints)."""
+    where = os.environ.get("PROBED_BENCH_TRACE")
+    if not where:
+        return
+    out = Path(where) / f"{sc.name}.{system.replace(' ', '_')}.{repeat}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    for u in traffic.snapshot():
+        rows.append({"t": u.sent - fix_at, "kind": "user", "marker": u.marker,
+                     "done": u.done - fix_at, "status": u.status})
+    for r in list(fake.requests):
+        rows.append({"t": r.at - fix_at, "kind": "provider", "path": r.path, "paid": r.paid,
+                     "marker": marker_of(r)})
+    for e in logs.events if logs is not None else []:
+        with contextlib.suppress(KeyError, ValueError):
+            rows.append({"t": ts(e) - fix_at, "kind": "probed", **e})
+    rows.sort(key=lambda row: float(row["t"]))
+    out.write_text("".join(json.dumps(row, default=str) + "\n" for row in rows), encoding="utf-8")
+
+
 def run_gateway(
     sc: Scenario, *, with_probed: bool, repeat: int, workdir: Path | None = None
 ) -> RunResult:
@@ -240,6 +274,7 @@ def run_gateway(
             if logs is not None:
                 logs.join()
             gw.stop()
+            _trace(sc, system, repeat, fix_at=fix_at, fake=fake, traffic=traffic, logs=logs)
         return account(
             sc,
             system,
