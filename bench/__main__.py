@@ -21,7 +21,7 @@ from pathlib import Path
 from bench import report
 from bench.gatewayrun import run_gateway
 from bench.scale import run_scale
-from bench.scenarios import FULL, SMOKE, Scenario
+from bench.scenarios import FULL, OFFSETS, SMOKE, Scenario
 from bench.stampede import run_stampede
 from bench.world import RunResult
 
@@ -38,17 +38,21 @@ def jobs(
     out: list[tuple[str, Callable[[], RunResult]]] = []
     for sc in scenarios:
         for i in range(repeats):
-            # hours in, the fix lands early, half-way and late in probed's probe interval
-            one = replace(sc, phase=PHASES[i % len(PHASES)]) if sc.hours_in else sc
+            # each repeat lands the fix at another point between two user requests and, hours
+            # in, early, half-way or late in probed's probe interval; every system gets the same
+            one = replace(sc, offset_s=OFFSETS[i % len(OFFSETS)])
+            if sc.hours_in:
+                one = replace(one, phase=PHASES[i % len(PHASES)])
             run = partial(run_gateway, one, with_probed=True, repeat=i)
             out.append((f"{sc.name} probed #{i}", run))
-        if smoke:
-            continue
-        out.append((f"{sc.name} alone", partial(run_gateway, sc, with_probed=False, repeat=0)))
-        if litellm and sc.name in LITELLM_ON:
-            from bench.litellmrun import run_litellm
+            if smoke:
+                continue
+            alone = partial(run_gateway, one, with_probed=False, repeat=i)
+            out.append((f"{sc.name} alone #{i}", alone))
+            if litellm and sc.name in LITELLM_ON:
+                from bench.litellmrun import run_litellm
 
-            out.append((f"{sc.name} litellm", partial(run_litellm, sc, repeat=0)))
+                out.append((f"{sc.name} litellm #{i}", partial(run_litellm, one, repeat=i)))
     return out
 
 
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--smoke", action="store_true", help="the small CI configuration")
     ap.add_argument("--out", default="docs", help="where benchmarks.md and the PNG go")
     ap.add_argument("--only", default="recovery,stampede,scale", help="sections to run")
-    ap.add_argument("--repeats", type=int, default=None, help="runs of probed per scenario")
+    ap.add_argument("--repeats", type=int, default=None, help="runs of each system per scenario")
     ap.add_argument("--parallel", type=int, default=None, help="recovery runs at once")
     ap.add_argument("--scenarios", default="", help="comma-separated scenario names (full run)")
     ap.add_argument("--no-litellm", action="store_true", help="leave the LiteLLM peer out")
@@ -82,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[RunResult] = []
     parallel = args.parallel or (1 if smoke else 3)
     recovery_note = ""
+    earlier_s = 0.0  # wall time of recovery runs taken from a file (measured earlier)
     if args.recovery_from:
         saved = json.loads(Path(args.recovery_from).read_text(encoding="utf-8"))
         runs = [RunResult(**r) for r in saved["runs"]]
+        earlier_s = float(saved["wall_s"])
         recovery_note = (
             f"recovery section measured over {saved['wall_s'] / 60:.0f} min with "
             f"{saved['parallel']} runs at once, load from {saved['loads'][0]} to "
@@ -133,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         runs=runs,
         stampede=stampede,
         scale_rows=rows,
-        wall_s=time.monotonic() - t0,
+        wall_s=earlier_s + time.monotonic() - t0,
         load=recovery_note
         or f"at the start {loads[0]}; at the end {loads[-1]}; {parallel} recovery runs at once",
     )

@@ -26,7 +26,16 @@ from typing import Any
 
 from bench.logs import LogReader, ts
 from bench.scenarios import Scenario
-from bench.world import RunResult, Traffic, account, break_provider, marker_of, via, wait_for
+from bench.world import (
+    RunResult,
+    Traffic,
+    WindowWatch,
+    account,
+    break_provider,
+    marker_of,
+    via,
+    wait_for,
+)
 from probed.config import DEFAULT_BACKOFF
 from probed.fakeprovider import FakeProvider
 from probed.ledger import Ledger
@@ -188,11 +197,25 @@ def _trace(
     out.parent.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     for u in traffic.snapshot():
-        rows.append({"t": u.sent - fix_at, "kind": "user", "marker": u.marker,
-                     "done": u.done - fix_at, "status": u.status})
+        rows.append(
+            {
+                "t": u.sent - fix_at,
+                "kind": "user",
+                "marker": u.marker,
+                "done": u.done - fix_at,
+                "status": u.status,
+            }
+        )
     for r in list(fake.requests):
-        rows.append({"t": r.at - fix_at, "kind": "provider", "path": r.path, "paid": r.paid,
-                     "marker": marker_of(r)})
+        rows.append(
+            {
+                "t": r.at - fix_at,
+                "kind": "provider",
+                "path": r.path,
+                "paid": r.paid,
+                "marker": marker_of(r),
+            }
+        )
     for e in logs.events if logs is not None else []:
         with contextlib.suppress(KeyError, ValueError):
             rows.append({"t": ts(e) - fix_at, "kind": "probed", **e})
@@ -219,8 +242,9 @@ def run_gateway(
         daemon: subprocess.Popen[str] | None = None
         logs: LogReader | None = None
         traffic = Traffic(send=lambda m: gw.chat(m, timeout=60).status)
+        watch = WindowWatch(read=lambda: _window_end(gw))
         key = ""
-        t0 = fix_at = time.time()
+        broke_at = t0 = fix_at = time.time()
         window_end: float | None = None
         error: str | None = None
         try:
@@ -230,15 +254,16 @@ def run_gateway(
             probed_config(config, gw, fake.base_url)
             ledger = Ledger(root / "probed-state") if with_probed else None
             now = time.time()
-            fix_at = now + (sc.fix_s if sc.hours_in else sc.fix_s + 1.0)
-            break_provider(fake, sc, key, fix_at)
+            fix_at = now + sc.fix_s + sc.offset_s + (0.0 if sc.hours_in else 1.0)
+            broke_at = break_provider(fake, sc, key, fix_at)
             if sc.hours_in:
                 _seed_hours_in(gw, sc, now=now, ledger=ledger)
+            watch.start()
             if with_probed:
                 daemon = _start_daemon(config, gw.env)
                 logs = LogReader(daemon)
                 logs.wait("daemon_started", 60)
-            t0 = time.time() if sc.hours_in else fix_at - sc.fix_s
+            t0 = time.time() if sc.hours_in else fix_at - sc.fix_s - sc.offset_s
             if not sc.hours_in:  # the outage starts with the first failed user request
                 time.sleep(max(0.0, t0 - time.time()))
             primary_ok = threading.Event()
@@ -270,6 +295,7 @@ def run_gateway(
             error = f"{type(exc).__name__}: {str(exc)[:300]}"
             traffic.stop()
         finally:
+            watch.stop()
             _stop(daemon)
             if logs is not None:
                 logs.join()
@@ -284,7 +310,9 @@ def run_gateway(
             traffic=traffic,
             t0=t0,
             fix_at=fix_at,
+            broke_at=broke_at,
             window_end=window_end,
+            windows=watch.samples,
             wall_s=time.monotonic() - started,
             error=error,
         )

@@ -101,18 +101,18 @@ def run_litellm(sc: Scenario, *, repeat: int, workdir: Path | None = None) -> Ru
             return r.status_code
 
         traffic = Traffic(send=send)
-        t0 = fix_at = time.time()
+        broke_at = t0 = fix_at = time.time()
         error: str | None = None
         try:
             proxy.start()
             now = time.time()
             if sc.hours_in:
-                fix_at = now + sc.fix_s
+                fix_at = now + sc.fix_s + sc.offset_s
                 t0 = now
             else:
-                fix_at = now + sc.fix_s + 1.0
-                t0 = fix_at - sc.fix_s
-            break_provider(fake, sc, PRIMARY_KEY, fix_at)
+                fix_at = now + sc.fix_s + sc.offset_s + 1.0
+                t0 = fix_at - sc.fix_s - sc.offset_s
+            broke_at = break_provider(fake, sc, PRIMARY_KEY, fix_at)
             time.sleep(max(0.0, t0 - time.time()))
             done = threading.Event()
 
@@ -147,6 +147,7 @@ def run_litellm(sc: Scenario, *, repeat: int, workdir: Path | None = None) -> Ru
             traffic=traffic,
             t0=t0,
             fix_at=fix_at,
+            broke_at=broke_at,
             window_end=None,
             wall_s=time.monotonic() - started,
             error=error,

@@ -20,7 +20,7 @@ STEADY_S = 2.0  # one user request every 2 s while people work
 CRON_S = 1800.0  # and a cron job every 30 minutes, day and night
 
 Release = Literal["2026.9.6", "2026.5.28"]
-Kind = Literal["billing", "rate_limit"]
+Kind = Literal["billing", "rate_limit", "quota"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Scenario:
     reset_stated: bool = False  # the provider names its reset (Retry-After) on every 429
     horizon_s: float = 300.0  # how long after the fix a run waits for a success
     target_s: float = 60.0  # the issue's target: first success at most this long after the fix
+    offset_s: float = 0.0  # the fix this long after a user request (0 <= offset < STEADY_S)
 
     @property
     def gateway(self) -> str:
@@ -50,6 +51,7 @@ FULL: tuple[Scenario, ...] = (
         "2026.9.6",
         "billing",
         fix_s=120.0,
+        horizon_s=150.0,
     ),
     Scenario(
         "billing_early_5.28_fallback",
@@ -58,6 +60,7 @@ FULL: tuple[Scenario, ...] = (
         "billing",
         fix_s=120.0,
         fallback=True,
+        horizon_s=150.0,
     ),
     Scenario(
         "billing_hours_9.6",
@@ -81,24 +84,29 @@ FULL: tuple[Scenario, ...] = (
         horizon_s=330.0,
     ),
     Scenario(
-        "rate_limit_reset_9.6",
-        "rate limit, Retry-After 90 s",
+        "quota_reset_9.6",
+        "daily request limit, reset stated (Retry-After), 3 min in",
         "2026.9.6",
-        "rate_limit",
-        fix_s=90.0,
+        "quota",
+        fix_s=180.0,
         reset_stated=True,
         target_s=2.0,
-        horizon_s=120.0,
+        horizon_s=90.0,
     ),
 )
 
+# A fix lands at no particular moment of the users' traffic: each repeat puts it at another
+# point between two requests (the same points for every system, so runs pair up). A fix landing
+# just as a request goes out would give every system that waits for traffic a free 0 s.
+OFFSETS = (0.3, 1.0, 1.7)
+
 SMOKE: tuple[Scenario, ...] = (
     Scenario(
-        "rate_limit_reset_9.6",
-        "rate limit, Retry-After 15 s",
+        "quota_reset_9.6",
+        "daily request limit, reset stated (Retry-After), 20 s in",
         "2026.9.6",
-        "rate_limit",
-        fix_s=15.0,
+        "quota",
+        fix_s=20.0,
         reset_stated=True,
         target_s=2.0,
         horizon_s=40.0,

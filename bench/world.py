@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +29,12 @@ BODIES = {
     '"type":"insufficient_quota","code":"insufficient_quota"}}',
     "rate_limit": '{"error":{"message":"Rate limit reached for requests","type":"requests",'
     '"code":"rate_limit_exceeded"}}',
+    # Groq's daily-limit answer (console.groq.com/docs/rate-limits), its reset in Retry-After
+    "quota": '{"error":{"message":"Rate limit reached for model `fake-model` in organization '
+    "`org_bench` service tier `on_demand` on requests per day (RPD): Limit 1000, Used 1000, "
+    'Requested 1.","type":"requests","code":"rate_limit_exceeded"}}',
 }
-STATUS = {"billing": 402, "rate_limit": 429}
+STATUS = {"billing": 402, "rate_limit": 429, "quota": 429}
 
 
 class Countdown(Mapping[str, str]):
@@ -51,8 +55,10 @@ class Countdown(Mapping[str, str]):
         return 1
 
 
-def break_provider(fake: FakeProvider, sc: Scenario, credential: str, fix_at: float) -> None:
-    """The outage, until `fix_at` (epoch seconds): generations fail, free endpoints answer."""
+def break_provider(fake: FakeProvider, sc: Scenario, credential: str, fix_at: float) -> float:
+    """The outage, until `fix_at` (epoch seconds): generations fail, free endpoints answer.
+    Returns the moment it broke: what reached the provider before it (the warm-up) is not
+    counted."""
     headers = Countdown(fix_at) if sc.reset_stated else None
     fake.respond(
         credential=credential,
@@ -62,6 +68,53 @@ def break_provider(fake: FakeProvider, sc: Scenario, credential: str, fix_at: fl
         headers=headers,
         until=fix_at,
     )
+    return time.time()
+
+
+@dataclass
+class WindowWatch:
+    """OpenClaw's window for the profile as its store shows it, sampled every `period` s on a
+    thread of its own: `(epoch s, window end or None)`. It tells a request OpenClaw sent inside
+    its own window from one sent once that window had lapsed."""
+
+    read: Callable[[], float | None]
+    period: float = 0.25
+    samples: list[tuple[float, float | None]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, daemon=True, name="window-watch")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                until = self.read()
+            except Exception:  # a store caught mid-write by its gateway: the next sample counts
+                until = None if not self.samples else self.samples[-1][1]
+            self.samples.append((time.time(), until))
+            self._stop.wait(self.period)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def lapse_of(at: float, samples: Sequence[tuple[float, float | None]]) -> str:
+    """Why a request sent at `at` could reach the provider: "inside" OpenClaw's own window (it
+    tries a disabled profile on a throttle), "lapsed" (a window had been recorded and had
+    ended), or "none" (no window recorded yet: the outage's discovery)."""
+    seen = [(t, until) for t, until in samples if t <= at]
+    if not seen:
+        return "none"
+    _, until = seen[-1]
+    if until is not None and until > at:
+        return "inside"
+    if any(u is not None for _, u in seen):
+        return "lapsed"
+    return "none"
 
 
 @dataclass(frozen=True)
@@ -137,6 +190,7 @@ class RunResult:
     failed_user: int  # user requests that failed, outage start -> recovery (or horizon)
     user_requests: int
     reached_broken: int  # user requests that reached the still-broken provider after the first
+    lapsed: int  # of them, sent after a recorded window had ended (none watched: all of them)
     test_requests: int  # requests sent only to test the provider (probes, health checks)
     billable: int  # test generations the provider accepted
     rejected: int  # test generations the provider rejected (sent, not billed)
@@ -160,8 +214,10 @@ def account(
     traffic: Traffic,
     t0: float,
     fix_at: float,
+    broke_at: float,
     window_end: float | None,
     wall_s: float,
+    windows: Sequence[tuple[float, float | None]] | None = None,
     error: str | None = None,
 ) -> RunResult:
     """One run's figures, counted from the outage's start to the recovery (or the horizon)."""
@@ -172,14 +228,20 @@ def account(
     end = first.done if first is not None else fix_at + sc.horizon_s
     counted = [u for u in users if t0 - 0.5 <= u.sent <= end]
     fp = fingerprint(credential)
-    reqs = [r for r in list(fake.requests) if r.at <= end + 0.01]
-    broken = {
-        m
-        for r in reqs
-        if r.credential_fingerprint == fp and r.paid and r.at < fix_at and (m := marker_of(r))
-    }
+    reqs = [r for r in list(fake.requests) if broke_at <= r.at <= end + 0.01]
+    first_at: dict[str, float] = {}
+    for r in sorted(reqs, key=lambda r: r.at):
+        m = marker_of(r)
+        if m and r.credential_fingerprint == fp and r.paid and r.at < fix_at:
+            first_at.setdefault(m, r.at)
     if not sc.hours_in:
-        broken.discard(f"{MARK}00001")  # the request that found the outage
+        first_at.pop(f"{MARK}00001", None)  # the request that found the outage
+    broken = set(first_at)
+    lapsed = (
+        sum(1 for at in first_at.values() if lapse_of(at, windows) == "lapsed")
+        if windows is not None
+        else len(broken)
+    )
     tests = [r for r in reqs if marker_of(r) is None and r.credential_fingerprint == fp]
     billable = [r for r in tests if r.paid and r.at >= fix_at]
     rejected = [r for r in tests if r.paid and r.at < fix_at]
@@ -191,6 +253,7 @@ def account(
         failed_user=sum(1 for u in counted if u.status != 200),
         user_requests=len(counted),
         reached_broken=len(broken),
+        lapsed=lapsed,
         test_requests=len(tests),
         billable=len(billable),
         rejected=len(rejected),

@@ -36,6 +36,7 @@ from probed.stores.discover import discover
 
 log = get_logger()
 _STDERR_TAIL = 500
+RELOAD_TIMEOUT_S = 30.0
 NO_COMMAND = (
     "no reload command is configured ([openclaw] reload_command = []): restart the gateway or "
     "run `openclaw secrets reload`"
@@ -48,13 +49,13 @@ class ReloadResult:
     error: str | None = None  # one sentence, credentials scrubbed
 
 
-def run_reload_command(command: Sequence[str], *, timeout: float = 30.0) -> bool:
+def run_reload_command(command: Sequence[str], *, timeout: float = RELOAD_TIMEOUT_S) -> bool:
     """Run `[openclaw] reload_command` ([] = none). Failure is logged (reload_command_failed),
     never raised. Returns True on success or when no command is configured."""
     return reload_gateway(command, timeout=timeout).ok
 
 
-def reload_gateway(command: Sequence[str], *, timeout: float = 30.0) -> ReloadResult:
+def reload_gateway(command: Sequence[str], *, timeout: float = RELOAD_TIMEOUT_S) -> ReloadResult:
     """`run_reload_command`, with the reason of a failure as one sentence.
 
     The command runs in a process group of its own, and a timeout kills the whole group: a
@@ -120,13 +121,21 @@ def after_repair(
 ) -> dict[tuple[str, str], RepairRecord]:
     """Repairs were just written ((store, profile id) pairs): record them, run the reload
     command once, and confirm them (and every other repair still waiting for the gateway).
-    Never raises; returns the records written, keyed by (agent, profile)."""
+    Never raises; returns the records written, keyed by (agent, profile).
+
+    The records are written with their first retry past the reload's own timeout: the daemon's
+    retry loop must not take them up while this call is still reloading (a second reload of
+    the gateway, seconds apart, for one repair), yet picks them up if this process dies."""
     if not config.openclaw.reload_command:
         return {}  # `reload_command = []`: the gateway is none of probed's business
     at = clock_now_ms() if at_ms is None else at_ms
     repairs = RepairLog(config.daemon.state_dir)
     try:
-        repairs.record_repairs([(s.agent, pid) for s, pid in repaired], at_ms=at)
+        repairs.record_repairs(
+            [(s.agent, pid) for s, pid in repaired],
+            at_ms=at,
+            retry_at_ms=at + int((RELOAD_TIMEOUT_S + retry_delay_s(1)) * 1000),
+        )
     except ProbedError as exc:
         log.warning("repair_record_failed", error=str(exc))
         run_reload_command(config.openclaw.reload_command)

@@ -147,9 +147,16 @@ class RepairLog:
                 raise
         return [_record(r) for r in rows]
 
-    def record_repairs(self, keys: Iterable[tuple[str, str]], *, at_ms: int) -> None:
-        """New repairs of (agent, profile): pending until confirmed; an older record goes."""
-        self.save_many(RepairRecord(a, p, at_ms, Verdict.PENDING) for a, p in keys)
+    def record_repairs(
+        self, keys: Iterable[tuple[str, str]], *, at_ms: int, retry_at_ms: int | None = None
+    ) -> None:
+        """New repairs of (agent, profile): pending until confirmed; an older record goes.
+        `retry_at_ms`: when a retry may pick one up (None: at once) - the caller confirms them
+        itself right away, and a retry meanwhile would reload the gateway a second time."""
+        self.save_many(
+            RepairRecord(a, p, at_ms, Verdict.PENDING, next_retry_at_ms=retry_at_ms)
+            for a, p in keys
+        )
 
     def save_many(self, records: Iterable[RepairRecord]) -> None:
         """Write the records in one transaction; a record older than the repair already on

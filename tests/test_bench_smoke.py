@@ -29,6 +29,7 @@ def _run(system: str, recovered: float | None, **kw: int) -> RunResult:
         "failed_user": 0,
         "user_requests": 10,
         "reached_broken": 0,
+        "lapsed": 0,
         "test_requests": 3,
         "billable": 1,
         "rejected": 2,
@@ -52,7 +53,8 @@ def test_targets_are_checked_and_a_miss_is_said_plainly() -> None:
 
 def test_accounting_tells_user_requests_from_probes(tmp_path: Path) -> None:
     """The fake's outage fails generations only; a user request carries a marker, a probe does
-    not; a test generation before the fix was rejected, one after it billable."""
+    not; a test generation before the fix was rejected, one after it billable; what reached
+    the provider before the outage (the gateway's warm-up) is not counted."""
     import time
 
     import httpx
@@ -60,8 +62,6 @@ def test_accounting_tells_user_requests_from_probes(tmp_path: Path) -> None:
     sc = by_name(["billing_early_9.6"])[0]
     key = "sk-bench-accounting-000"
     with FakeProvider() as fake, httpx.Client() as client:
-        fix_at = time.time() + 0.6
-        break_provider(fake, sc, key, fix_at)
         auth = {"authorization": f"Bearer {key}"}
 
         def gen(text: str) -> int:
@@ -69,6 +69,10 @@ def test_accounting_tells_user_requests_from_probes(tmp_path: Path) -> None:
             return client.post(
                 f"{fake.base_url}/v1/chat/completions", headers=auth, json=body
             ).status_code
+
+        assert gen("warm up") == 200
+        fix_at = time.time() + 0.6
+        broke_at = break_provider(fake, sc, key, fix_at)
 
         traffic = Traffic(send=gen, period=0.2)
         t0 = time.time()
@@ -88,6 +92,7 @@ def test_accounting_tells_user_requests_from_probes(tmp_path: Path) -> None:
             traffic=traffic,
             t0=t0,
             fix_at=fix_at,
+            broke_at=broke_at,
             window_end=None,
             wall_s=1.0,
         )
@@ -139,13 +144,48 @@ def test_smoke_run_writes_the_report(tmp_path: Path) -> None:
 
 
 def test_requests_inside_openclaws_window_are_not_lapses() -> None:
-    """OpenClaw 2026.9.6 itself sends a user request to a disabled primary on a throttle: that
-    is not a window lapsing onto the outage. Unproven cases count as lapses."""
-    from dataclasses import replace
+    """OpenClaw 2026.9.6 itself sends a user request to a disabled primary on a throttle, and
+    the outage is found by a request sent before any window: neither is a window lapsing onto
+    the outage. A request sent after a recorded window ended is."""
+    from bench.world import lapse_of
 
-    from bench.report import lapsed
+    samples = [(10.0, None), (11.0, 40.0), (30.0, 40.0), (41.0, 40.0), (50.0, 100.0)]
+    assert lapse_of(5.0, samples) == "none"  # before the watch began
+    assert lapse_of(10.5, samples) == "none"  # no window recorded yet
+    assert lapse_of(35.0, samples) == "inside"
+    assert lapse_of(45.0, samples) == "lapsed"  # the 40 s window had ended
+    assert lapse_of(60.0, samples) == "inside"  # OpenClaw recorded a new one
 
-    inside = replace(_run("probed", 40.0, reached_broken=3), window_end_s=450.0)
-    ended = replace(_run("probed", 40.0, reached_broken=3), window_end_s=-1.0)
-    unknown = _run("probed", 40.0, reached_broken=2)
-    assert (lapsed(inside), lapsed(ended), lapsed(unknown)) == (0, 3, 2)
+
+def test_accounting_counts_only_lapsed_requests_as_lapses() -> None:
+    """One run's `lapsed` follows the sampled windows; with none sampled (LiteLLM keeps none),
+    every request that reached the broken provider counts."""
+    import time
+
+    import httpx
+
+    sc = by_name(["billing_early_9.6"])[0]
+    key = "sk-bench-lapses-000"
+    with FakeProvider() as fake, httpx.Client() as client:
+        fix_at = time.time() + 30
+        broke_at = break_provider(fake, sc, key, fix_at)
+        traffic = Traffic(
+            send=lambda m: (
+                client.post(
+                    f"{fake.base_url}/v1/chat/completions",
+                    headers={"authorization": f"Bearer {key}"},
+                    json={"model": "m", "messages": [{"role": "user", "content": m}]},
+                ).status_code
+            )
+        )
+        for _ in range(4):
+            traffic.one()
+        sent = sorted(r.at for r in fake.requests)
+        # a window recorded after the first request, ended before the third
+        windows = [(sent[0] - 1, None), (sent[0] + 0.0001, sent[2] - 0.00005), (sent[3], None)]
+        common = dict(fake=fake, credential=key, traffic=traffic, t0=broke_at, fix_at=fix_at,
+                      broke_at=broke_at, window_end=None, wall_s=1.0)  # fmt: skip
+        watched = account(sc, "x", 0, windows=windows, **common)  # type: ignore[arg-type]
+        unwatched = account(sc, "x", 0, **common)  # type: ignore[arg-type]
+    assert watched.reached_broken == unwatched.reached_broken == 3  # the first found the outage
+    assert (watched.lapsed, unwatched.lapsed) == (2, 3)

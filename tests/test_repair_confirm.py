@@ -123,6 +123,38 @@ def test_reload_ok_means_taken(tmp_path: Path, oc: Path, up_before: Readyz) -> N
     assert next_retry_ms(config) is None  # nothing left to retry
 
 
+def test_a_retry_pass_during_the_confirmation_does_not_reload_again(
+    tmp_path: Path, oc: Path, up_before: Readyz
+) -> None:
+    """The daemon's retry loop runs beside a probe's own confirmation: while that reload is
+    still running, the new repair is not due for a retry (it was: two reloads per repair)."""
+    _point(oc, up_before.port)
+    ran, started = tmp_path / "ran", tmp_path / "started"
+    slow = [
+        sys.executable,
+        "-c",
+        f"import time; open({str(started)!r}, 'w').close(); time.sleep(1.5); "
+        f"open({str(ran)!r}, 'a').write('x')",
+    ]
+    config = _config(tmp_path, oc, slow)
+    _repair(oc)
+    got: dict[str, Verdict] = {}
+
+    def confirm() -> None:
+        rec = after_repair(config, [(open_agent(oc, "main"), "anthropic:a")])
+        got["verdict"] = rec[("main", "anthropic:a")].verdict
+
+    worker = threading.Thread(target=confirm)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the reload command runs
+    assert settle(config) == {}  # the retry pass: nothing due
+    worker.join(timeout=20)
+    assert got["verdict"] is Verdict.TAKEN
+    assert ran.read_text() == "x"  # one reload for one repair
+
+
 def test_gateway_down_then_started_is_taken_without_another_reload(
     tmp_path: Path, oc: Path
 ) -> None:
