@@ -476,7 +476,8 @@ def _cost_per_day() -> str:
         "| reason | probes in the first 24 h | paid generations | billed | free requests |"
     )
     lines.append("| --- | ---: | ---: | ---: | ---: |")
-    for reason, paid in ((Reason.BILLING, True), (Reason.AUTH, False), (Reason.RATE_LIMIT, False)):
+    for reason in (Reason.BILLING, Reason.AUTH, Reason.RATE_LIMIT):
+        paid = reason.needs_generation
         b = cfg.backoff_for(reason)
         t, n = 0.0, 0
         while t < 86_400:

@@ -36,11 +36,21 @@ class Reason(StrEnum):
 
     @property
     def is_money(self) -> bool:
-        """Failures a free probe cannot disprove: only a paid generation shows they are over."""
+        """Money, not a model: any model the account can use may be the one to show it over."""
         return self in (Reason.BILLING, Reason.QUOTA)
+
+    @property
+    def needs_generation(self) -> bool:
+        """Failures a free probe cannot disprove: a provider keeps answering its model list
+        through an outage of money, a rate or daily limit, an overload, or a missing model,
+        so only a generation (not billed when it is refused) shows the outage over."""
+        return self in _NEEDS_GENERATION
 
 
 CREDENTIAL_REASONS = frozenset({Reason.AUTH, Reason.AUTH_PERMANENT, Reason.PERMISSION})
+_NEEDS_GENERATION = frozenset(
+    {Reason.BILLING, Reason.QUOTA, Reason.RATE_LIMIT, Reason.OVERLOADED, Reason.MODEL_NOT_FOUND}
+)
 
 EX_OK = 0
 EX_SOFTWARE = 1

@@ -567,9 +567,9 @@ async def _probe_locked(
             ctx, store, snap, base, failure, evidence=False, paid=False, billable=False
         )
 
-    # A model list answers whether or not one model exists for this key (and lists one page at
-    # most), so a missing model, like missing money, is only disproved by a generation on it.
-    need_paid = recorded is not None and (recorded.is_money or recorded is Reason.MODEL_NOT_FOUND)
+    # A model list answers through an outage of money, a rate or daily limit or an overload, and
+    # whether or not one model exists for this key: only a generation disproves those.
+    need_paid = recorded is not None and recorded.needs_generation
     # The model the gateway would use: the cooldown's, else the agent's for this provider in
     # openclaw.json, else (None here) the endpoint's default (probes/gatewaymodel.py).
     theirs = gateway_model(ctx.openclaw_doc or {}, store.agent, provider)

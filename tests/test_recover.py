@@ -214,6 +214,31 @@ def test_quota_recorded_by_openclaw_as_rate_limit_needs_a_paid_probe(tmp_path: P
     assert read_usage(tmp_path / "oc", "anthropic:default")["cooldownUntil"] > now + 3_000_000
 
 
+def test_a_rate_limit_openclaw_recorded_is_not_cleared_by_a_model_list(tmp_path: Path) -> None:
+    """A provider answers its model list through a rate or daily limit: a window OpenClaw
+    recorded as `rate_limit` (probed has no verdict of its own yet) takes a one-token
+    generation, and the provider's stated reset becomes the window's end. A free list alone
+    cleared it, and the gateway's next user requests reached the still-limited provider."""
+    now = int(time.time() * 1000)
+    usage = {
+        "cooldownUntil": now + 20_000,
+        "cooldownReason": "rate_limit",
+        "cooldownModel": "claude-haiku-4-5",
+        "errorCount": 1,
+        "failureCounts": {"rate_limit": 1},
+        "lastFailureAt": now - 10_000,
+    }
+    write_store(tmp_path / "oc", _profiles(), {"anthropic:default": usage})
+    with FakeProvider() as fake:
+        fake.respond(kind="paid", status=429, headers={"retry-after": "600"})
+        r = _run(tmp_path, fake, force=True)
+        assert fake.counts().paid == 1  # rejected: not billed
+    assert r.outcome == "failed" and r.failure is not None and not r.billable
+    after = read_usage(tmp_path / "oc", "anthropic:default")
+    assert after["cooldownReason"] == "rate_limit"
+    assert now + 595_000 <= after["cooldownUntil"] <= now + 610_000  # the stated reset
+
+
 def test_a_failed_billing_probe_is_retried_on_probeds_backoff_not_openclaws_window(
     tmp_path: Path,
 ) -> None:
