@@ -441,8 +441,9 @@ class Daemon:
             return None
         try:
             ledger = self.ctx.ledger
-            return ledger.get(agent, profile, model) or (
-                ledger.get(agent, profile, None) if model else None
+            return _newest(
+                ledger.get(agent, profile, model),
+                ledger.get(agent, profile, None) if model else None,
             )
         except ProbedError:
             return None
@@ -479,7 +480,7 @@ class Daemon:
             if recorded is None or recorded.until_ms is None:
                 continue
             key = Key(snap.agent, pid, recorded.model)
-            record = own.get((pid, recorded.model)) or own.get((pid, None))
+            record = _newest(own.get((pid, recorded.model)), own.get((pid, None)))
             if (
                 before is not None
                 and before != profile.credential
@@ -531,11 +532,15 @@ class Daemon:
     def _record(self, entries: list[tuple[Key, datetime | None]]) -> None:
         """First-probe times into the ledger, for `probed status` (a probe's own decision is
         recorded by the probe). The schedule itself lives in memory, so a ledger that cannot be
-        written is reported once per distinct problem and costs no deadline."""
+        written is reported once per distinct problem and costs no deadline.
+
+        They go into the profile's row, where a probe records its verdict: a row of their own
+        for a model-scoped window carried no verdict and, read first, hid the probe's one (a
+        stated reset was then taken for a new window, and probed probed again at once)."""
         if not entries or self.ctx is None:
             return
         try:
-            self.ctx.ledger.set_next_many([(k.agent, k.profile, k.model, at) for k, at in entries])
+            self.ctx.ledger.set_next_many([(k.agent, k.profile, None, at) for k, at in entries])
         except ProbedError as exc:
             if str(exc) != self._ledger_problem:
                 self._ledger_problem = str(exc)
@@ -900,6 +905,16 @@ class Daemon:
         at, key = earliest
         wait = max(0.0, (at - datetime.now(UTC)).total_seconds())
         return f"{head}; next probe {key.profile} in {humanize(wait)}"
+
+
+def _newest(scoped: ProbeRecord | None, profile: ProbeRecord | None) -> ProbeRecord | None:
+    """probed's verdict for a key: of its model's row and its profile's row, the one with the
+    newest probe (a row without a probe only holds a next-probe time)."""
+    rows = [r for r in (scoped, profile) if r is not None]
+    probed_rows = [r for r in rows if r.last_probe_at is not None]
+    if probed_rows:
+        return max(probed_rows, key=lambda r: r.last_probe_at or datetime.min.replace(tzinfo=UTC))
+    return rows[0] if rows else None
 
 
 def _window(

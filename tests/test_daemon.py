@@ -354,6 +354,31 @@ async def test_failure_extends_the_window_and_rearms_for_it(
 
 
 @pytest.mark.anyio
+async def test_a_stated_reset_inside_a_model_scoped_window_is_probed_once_until_it(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    """OpenClaw scopes a rate limit to a model (`cooldownModel`). The probe `lead` before its
+    window ends meets a daily limit whose stated reset comes before that end: the next probe
+    is at the reset, not again at once. (The daemon's own next-probe row for the model key
+    once hid the probe's verdict, and the key was probed ten times a second until the reset.)"""
+    store = AgentStore(tmp_path / "openclaw", "main", "C")
+    window = {**cooldown(now_ms() + 4_500), "cooldownModel": "claude-haiku-4-5"}
+    store.write({"anthropic:default": api_key("anthropic", KEY_A)}, {"anthropic:default": window})
+    fake.respond(credential=KEY_A, kind="paid", status=429, headers={"retry-after": "2"})
+    path = write_config(tmp_path, fake.base_url)
+    path.write_text(path.read_text().replace('lead = "1s"', 'lead = "3s"'), encoding="utf-8")
+    key = Key("main", "anthropic:default", "claude-haiku-4-5")
+    async with running(path) as run:
+        first = await run.until(lambda: run.probes("anthropic:default"), "the probe")
+        assert first[0].failure is not None and first[0].next_probe_at is not None
+        armed = await run.until(lambda: run.daemon.sched.deadline(key), "the re-arm")
+        assert armed == first[0].next_probe_at  # the stated reset, not "now"
+        await anyio.sleep(1.2)  # OpenClaw's window end less `lead` is past meanwhile
+        assert len(run.probes("anthropic:default")) == 1
+        assert sum(1 for r in fake.requests if r.paid) == 1
+
+
+@pytest.mark.anyio
 async def test_the_daemon_arms_exactly_the_time_the_probe_decided(
     tmp_path: Path, fake: FakeProvider
 ) -> None:
@@ -689,7 +714,10 @@ async def test_a_thousand_profiles_expiring_in_one_second(tmp_path: Path) -> Non
     assert 2 <= in_flight <= limit  # the limiter binds, and it is not one at a time
     assert len(run.results) == n and all(r.usable for r in run.results)
     assert len({(r.agent, r.profile) for r in run.results}) == n  # each one once
-    assert len(fake.requests) == n
+    paid = sum(1 for r in fake.requests if r.paid)
+    assert len(fake.requests) - paid == n  # one free check each
+    # a rate limit is disproved by a generation while the daily budget lasts, then free only
+    assert paid == providers * 48
     assert max(stalls) < 2.0  # progress never stopped for a watchdog period (WATCHDOG_USEC/2)
 
 

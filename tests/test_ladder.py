@@ -36,6 +36,20 @@ def test_budget_refusal_sends_no_paid_request() -> None:
     assert not r.ok and r.budget_refused and r.failure is None and not r.write
 
 
+def test_past_the_budget_a_limit_that_passes_by_itself_takes_the_free_answer() -> None:
+    """The daily budget is spent: only free probes run. A rate limit (or an overload) is then
+    taken as over once the key is accepted, as 0.1 did; money is held until the budget resets."""
+    from probed.reasons import Reason
+
+    with FakeProvider() as fake:
+        ep = endpoint("openai", fake.base_url + "/v1")
+        limit = ladder(ep, KEY, budget=[False], recovering=Reason.RATE_LIMIT)
+        money = ladder(ep, KEY, budget=[False], recovering=Reason.BILLING)
+        assert fake.counts().paid == 0 and fake.counts().free == 2
+    assert limit.ok and not limit.paid
+    assert not money.ok and money.budget_refused
+
+
 def test_no_model_known_is_reported_not_written() -> None:
     with FakeProvider() as fake:
         r = ladder(endpoint("my-proxy", fake.base_url + "/v1"), KEY)

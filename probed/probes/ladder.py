@@ -50,6 +50,9 @@ class LadderResult:
     budget_refused: bool = False  # a paid probe was needed but the daily budget is spent
 
 
+_PASS_BY_THEMSELVES = frozenset({Reason.RATE_LIMIT, Reason.OVERLOADED})
+
+
 async def run_ladder(
     client: httpx.AsyncClient,
     endpoint: Endpoint,
@@ -156,6 +159,11 @@ async def _climb(
     if inspect.isawaitable(allowed):
         allowed = await allowed
     if not allowed:
+        if answered and recovering in _PASS_BY_THEMSELVES:
+            # Past the budget only free probes run (the contract): a limit that passes by itself
+            # is then taken as over when the key is accepted, as 0.1 did, rather than held
+            # until midnight; money and a missing model stay held.
+            return LadderResult(True, None, paid=False, write=False, model=None)
         return LadderResult(False, None, paid=False, write=False, model=chosen, budget_refused=True)
     request = family.generation(endpoint, chosen, secret)
     try:
