@@ -186,9 +186,11 @@ def _trace(
     fake: FakeProvider,
     traffic: Traffic,
     logs: LogReader | None,
+    windows: list[tuple[float, float | None]],
 ) -> None:
     """With $PROBED_BENCH_TRACE set to a directory, one JSON-lines file per run: the daemon's
-    events, the user requests and what reached the provider, in seconds from the fix. This is
+    events, the user requests, what reached the provider and OpenClaw's window each time it
+    changed, in seconds from the fix. This is
     how a figure in the report is explained (nothing secret: the provider keeps fingerprints)."""
     where = os.environ.get("PROBED_BENCH_TRACE")
     if not where:
@@ -216,6 +218,12 @@ def _trace(
                 "marker": marker_of(r),
             }
         )
+    last: object = ()
+    for at, until in windows:
+        if until != last:
+            end = until - fix_at if until is not None else None
+            rows.append({"t": at - fix_at, "kind": "window", "until": end})
+            last = until
     for e in logs.events if logs is not None else []:
         with contextlib.suppress(KeyError, ValueError):
             rows.append({"t": ts(e) - fix_at, "kind": "probed", **e})
@@ -300,7 +308,16 @@ def run_gateway(
             if logs is not None:
                 logs.join()
             gw.stop()
-            _trace(sc, system, repeat, fix_at=fix_at, fake=fake, traffic=traffic, logs=logs)
+            _trace(
+                sc,
+                system,
+                repeat,
+                fix_at=fix_at,
+                fake=fake,
+                traffic=traffic,
+                logs=logs,
+                windows=watch.samples,
+            )
         return account(
             sc,
             system,
