@@ -36,7 +36,14 @@ import httpx
 from probed import policy, repair
 from probed.clock import iso, parse_iso, to_ms
 from probed.config import Config
-from probed.coordination import Batcher, Coalesced, Coordinator, Flight, make_coordinator
+from probed.coordination import (
+    Batcher,
+    Coalesced,
+    Coordinator,
+    Flight,
+    Gathered,
+    make_coordinator,
+)
 from probed.errors import ConfigError, NotFound, ProbedError, StoreBusy
 from probed.failure import Failure
 from probed.fallbackledger import FallbackLedger
@@ -79,7 +86,8 @@ class ProbeContext:
     secret_files: Mapping[str, tuple[Path, str]] | None = None
     openclaw_doc: Mapping[str, Any] | None = None  # openclaw.json (the agents' models)
     batches: Batcher | None = None  # the batched flights of this context (see coordination)
-    reload: Coalesced | None = None  # `openclaw secrets reload`, once per batch of repairs
+    reload: Coalesced | None = None  # `openclaw secrets reload`, once per batch of writes
+    repaired: Gathered[tuple[Store, str]] | None = None  # repairs confirmed a batch at a time
 
     def __post_init__(self) -> None:
         if self.coordinator is None:
@@ -98,6 +106,13 @@ class ProbeContext:
                 await anyio.to_thread.run_sync(run_reload_command, command)
 
             object.__setattr__(self, "reload", Coalesced(reload))
+        if self.repaired is None:
+            config = self.config
+
+            async def confirm(repairs: list[tuple[Store, str]]) -> None:
+                await anyio.to_thread.run_sync(after_repair, config, repairs)
+
+            object.__setattr__(self, "repaired", Gathered(confirm))
         if self.openclaw is None or self.secret_files is None or self.openclaw_doc is None:
             doc = load_openclaw_json(self.config.openclaw.state_dir)
             if self.openclaw_doc is None:
@@ -313,8 +328,9 @@ async def probe_profile(
         )
         failure = _local(Reason.UNKNOWN, str(exc), "try again once the lock named is released")
         return replace(base, outcome="skipped", failure=failure)
-    if reload_needed and result.usable:  # a repair: reload, and confirm the gateway took it
-        await anyio.to_thread.run_sync(after_repair, ctx.config, [(store, profile_id)])
+    if reload_needed and result.usable and ctx.repaired is not None:
+        # a repair: reload and confirm the gateway took it, once for the repairs of a batch
+        await ctx.repaired((store, profile_id))
     elif reload_needed and ctx.reload is not None:
         await ctx.reload()
     return result

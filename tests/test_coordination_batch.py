@@ -199,3 +199,34 @@ def test_coalesced_runs_once_for_asks_that_came_while_it_ran(asks: int) -> None:
 
     anyio.run(go)
     assert runs == 2  # the first, then one covering every later ask
+
+
+def test_gathered_acts_on_every_item_once_in_at_most_two_runs() -> None:
+    """The repairs of a batch: the first starts a run at once, everything handed in while it
+    runs is acted on together in one more run, and each caller returns once its item was."""
+    from probed.coordination import Gathered
+
+    runs: list[list[int]] = []
+    done: list[int] = []
+
+    async def action(items: list[int]) -> None:
+        runs.append(list(items))
+        await anyio.sleep(0.1)
+
+    gathered: Gathered[int] = Gathered(action)
+
+    async def one(i: int) -> None:
+        await gathered(i)
+        assert any(i in run for run in runs)  # covered before it returned
+        done.append(i)
+
+    async def go() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(one, 0)
+            await anyio.sleep(0.02)  # the first run is under way
+            for i in range(1, 50):
+                tg.start_soon(one, i)
+
+    anyio.run(go)
+    assert runs == [[0], list(range(1, 50))]
+    assert sorted(done) == list(range(50))

@@ -258,3 +258,54 @@ def test_status_shows_the_gateway_verdict(
         )
     finally:
         srv.close()
+
+
+def test_the_repairs_of_one_batch_are_confirmed_with_one_or_two_reloads(
+    tmp_path: Path, up_before: Readyz
+) -> None:
+    """`probed probe anthropic` repairs eight profiles in one batch: the gateway is reloaded
+    for the first repair and once more for all the others, not once per profile (a burst of a
+    thousand repairs was a thousand `openclaw secrets reload` runs of seconds each)."""
+    import anyio
+    from helpers.probestate import billing, write_config, write_store
+
+    from probed.fakeprovider import FakeProvider
+    from probed.recover import make_context, probe_target
+    from probed.stores.discover import discover
+
+    oc = tmp_path / "oc"
+    n = 8
+    profiles = {
+        f"anthropic:p{i}": {
+            "type": "api_key",
+            "provider": "anthropic",
+            "key": f"sk-ant-api03-BATCH-{i:04d}-aaaaaaaaaaaa",
+        }
+        for i in range(n)
+    }
+    write_store(oc, profiles, {pid: billing() for pid in profiles})
+    _point(oc, up_before.port)
+    ran = tmp_path / "ran"
+    slow = [
+        sys.executable,
+        "-c",
+        f"import time; time.sleep(0.3); open({str(ran)!r}, 'a').write('x')",
+    ]
+    with FakeProvider() as fake:
+        path = write_config(tmp_path, oc, providers={"anthropic": {"base_url": fake.base_url}})
+        text = path.read_text().replace(
+            "reload_command = []", f"reload_command = {json.dumps(slow)}"
+        )
+        path.write_text(text, encoding="utf-8")
+        config = load_config(path)
+
+        async def go() -> list:
+            ctx = make_context(config)
+            async with ctx.client:
+                return await probe_target(ctx, discover(config.openclaw), "anthropic")
+
+        results = anyio.run(go)
+    assert len(results) == n and all(r.outcome == "recovered" for r in results)
+    assert 1 <= len(ran.read_text()) <= 2
+    records = RepairLog(tmp_path / "state").all()
+    assert len(records) == n and all(r.verdict is Verdict.TAKEN for r in records)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from probed.config import Config
 from probed.coordination.base import CoordinationUnavailable, Coordinator, Flight, FlightLost
-from probed.coordination.batch import Batcher, Coalesced
+from probed.coordination.batch import Batcher, Coalesced, Gathered
 from probed.coordination.local import LocalCoordinator, LocalFlight, SingleFlight
 from probed.ledger import Ledger
 
@@ -35,6 +35,7 @@ __all__ = [
     "Coordinator",
     "Flight",
     "FlightLost",
+    "Gathered",
     "LocalCoordinator",
     "LocalFlight",
     "SingleFlight",

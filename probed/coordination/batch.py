@@ -174,23 +174,40 @@ class Batcher:
             st.workers -= 1
 
 
-class Coalesced:
-    """An action that many callers may ask for at once and that needs running only once after
-    the last ask (`openclaw secrets reload` after a batch of repairs): a call while it runs
-    waits for one more run that covers everyone who asked meanwhile."""
+class Gathered(Generic[T]):
+    """Items many callers hand in at once, acted on together (the repairs of a batch, confirmed
+    with one `openclaw secrets reload`): a call while the action runs waits for one more run
+    that covers every item handed in meanwhile; a call returns once a run covered its item."""
 
-    def __init__(self, action: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, action: Callable[[list[T]], Awaitable[None]]) -> None:
         self._action = action
         self._lock = anyio.Lock()
-        self._generation = 0  # asks so far
-        self._covered = 0  # asks covered by a completed run
+        self._pending: list[T] = []
+        self._generation = 0  # items handed in so far
+        self._covered = 0  # items covered by a completed run
 
-    async def __call__(self) -> None:
+    async def __call__(self, item: T) -> None:
+        self._pending.append(item)
         self._generation += 1
         mine = self._generation
         async with self._lock:
             if self._covered >= mine:
-                return  # a run that started after this ask already finished
-            upto = self._generation
-            await self._action()
+                return  # a run that started after this item came already finished
+            upto, items = self._generation, self._pending
+            self._pending = []
+            await self._action(items)
             self._covered = upto
+
+
+class Coalesced:
+    """An action that many callers may ask for at once and that needs running only once after
+    the last ask (`openclaw secrets reload` after a batch of writes): `Gathered` without items."""
+
+    def __init__(self, action: Callable[[], Awaitable[None]]) -> None:
+        async def run(_: list[None]) -> None:
+            await action()
+
+        self._gathered: Gathered[None] = Gathered(run)
+
+    async def __call__(self) -> None:
+        await self._gathered(None)
