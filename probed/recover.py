@@ -645,9 +645,8 @@ async def _probe_locked(
         shown = lr.model or m or model
         one = replace(base, model=shown, paid=lr.paid)
         if lr.ok:
-            return await _apply_success(
-                ctx, store, profile_id, replace(one, billable=lr.paid)
-            ), True
+            done = await _apply_success(ctx, store, profile_id, replace(one, billable=lr.paid))
+            return done, _gateway_holds_it(snap)
         if lr.budget_refused or lr.failure is None:
             return _budget_held(ctx, snap, one, recorded), False
         return await _apply(
@@ -781,6 +780,16 @@ def _held_failure(recorded: Reason | None, provider: str, budget: int) -> Failur
         "wait for the budget to reset at 00:00 UTC, raise [probe] daily_budget, or clear the "
         "profile with `probed clear` once you know it works",
     )
+
+
+def _gateway_holds_it(snap: _Snapshot) -> bool:
+    """Does a running gateway still keep the profile out, so that its repair needs a reload?
+    Not when the window was a cooldown that had ended by itself before the probe: a gateway's
+    copy of a cooldown is never longer than the store's (probed only lengthens one, and reloads
+    when it does; the stale clamp shortens billing windows only), so it has ended there too.
+    A reload then only holds the gateway's next requests while it runs: at a stated reset,
+    a 2026.9.6 gateway passed on its next request 10 s late, right after the reload."""
+    return not (snap.window.state == "cooldown" and snap.until_now is None)
 
 
 async def _apply_success(

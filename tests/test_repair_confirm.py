@@ -309,3 +309,54 @@ def test_the_repairs_of_one_batch_are_confirmed_with_one_or_two_reloads(
     assert 1 <= len(ran.read_text()) <= 2
     records = RepairLog(tmp_path / "state").all()
     assert len(records) == n and all(r.verdict is Verdict.TAKEN for r in records)
+
+
+@pytest.mark.parametrize(
+    ("window", "reloads"),
+    [
+        ({"cooldownUntil": -5_000, "cooldownReason": "rate_limit"}, 0),  # ended by itself
+        ({"cooldownUntil": 600_000, "cooldownReason": "rate_limit"}, 1),  # still active
+        ({"disabledUntil": -5_000, "disabledReason": "billing"}, 1),  # may have been clamped
+    ],
+)
+def test_a_cooldown_that_ended_by_itself_is_repaired_without_a_reload(
+    tmp_path: Path, up_before: Readyz, window: dict[str, object], reloads: int
+) -> None:
+    """The gateway's copy of a cooldown is never longer than the store's, so once the store's
+    has ended the gateway sends the next request through by itself; a reload would only hold
+    it (a 9.6 gateway passes no request on while `secrets reload` runs). An active window, or
+    a billing window the stale clamp may have shortened on disk only, still gets one."""
+    import anyio
+    from helpers.probestate import KEY_A, write_config, write_store
+
+    from probed.fakeprovider import FakeProvider
+    from probed.recover import make_context, probe_target
+    from probed.stores.discover import discover
+
+    oc = tmp_path / "oc"
+    t = now_ms()
+    usage = {
+        **{k: (t + v if isinstance(v, int) else v) for k, v in window.items()},
+        "errorCount": 1,
+        "lastFailureAt": t - 60_000,
+    }
+    profile = {"type": "api_key", "provider": "anthropic", "key": KEY_A}
+    write_store(oc, {"anthropic:default": profile}, {"anthropic:default": usage})
+    _point(oc, up_before.port)
+    ran = tmp_path / "ran"
+    with FakeProvider() as fake:
+        path = write_config(tmp_path, oc, providers={"anthropic": {"base_url": fake.base_url}})
+        command = json.dumps(_script(tmp_path, ran=ran))
+        text = path.read_text().replace("reload_command = []", f"reload_command = {command}")
+        path.write_text(text, encoding="utf-8")
+        config = load_config(path)
+
+        async def go() -> list:
+            ctx = make_context(config)
+            async with ctx.client:
+                return await probe_target(ctx, discover(config.openclaw), "anthropic", force=True)
+
+        [result] = anyio.run(go)
+    assert result.outcome == "recovered"
+    runs = len(ran.read_text()) if ran.exists() else 0
+    assert runs == reloads
