@@ -168,6 +168,15 @@ def test_claude_usage_at_the_limit_is_a_quota_until_its_reset() -> None:
     assert "five-hour" in f.message
 
 
+def test_claude_usage_with_two_windows_spent_waits_for_the_later_reset() -> None:
+    doc = _exhausted(CLAUDE_USAGE, "five_hour", utilization=100.0)
+    doc["seven_day"]["utilization"] = 100.0
+    f = anthropic.read_oauth_usage(doc, CLAUDE_NOW)
+    assert f is not None and f.reason is Reason.QUOTA
+    assert f.retry_at == datetime(2026, 3, 15, 14, 59, 59, 771647, tzinfo=UTC)
+    assert "five-hour, seven-day usage window" in f.message
+
+
 def test_codex_usage_limit_reached_gives_the_window_reset() -> None:
     f = openai_codex.read_usage(CODEX_USAGE, CODEX_NOW)
     assert f is not None and f.reason is Reason.QUOTA
