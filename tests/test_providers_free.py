@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from helpers.ladderrun import endpoint, ladder
 
+from probed.fakeprovider import serve, shut
 from probed.providers import anthropic, kimi, litellm, moonshot, openai_codex, openrouter, zai
 from probed.providers.base import Unshaped
 from probed.reasons import Reason
@@ -305,17 +305,14 @@ class _Server:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd, self.thread = serve(Handler, name="usage-server")
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> _Server:
-        self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        shut(self.httpd)
         self.thread.join(timeout=10)
 
 
