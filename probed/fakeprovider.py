@@ -113,20 +113,14 @@ class FakeProvider:
         class Handler(_Handler):
             provider = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
-        self._server.daemon_threads = True
+        self._server, self._thread = serve(Handler, self._port, "fakeprovider")
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fakeprovider", daemon=True
-        )
-        self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            shut(self._server)
             self._server = None
 
     def __enter__(self) -> FakeProvider:
@@ -205,8 +199,10 @@ class FakeProvider:
             self.requests.append(rec)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    provider: FakeProvider
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 without an access log; GET and POST go to `_handle(method)`. The base of this
+    server's handler and of the tests' recording servers."""
+
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -217,6 +213,42 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._handle("POST")
+
+    def _handle(self, method: str) -> None:
+        raise NotImplementedError
+
+    def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        """One answer with a content-length; a client that went away is not an error."""
+        try:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+def serve(
+    handler: type[BaseHTTPRequestHandler], port: int = 0, name: str = "localhttp"
+) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """A threaded HTTP server on 127.0.0.1:`port` (0: any free port), served by a daemon
+    thread; `shut` stops it."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=name, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def shut(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
+
+
+class _Handler(QuietHandler):
+    provider: FakeProvider
 
     def _handle(self, method: str) -> None:
         fake = self.provider
@@ -273,17 +305,6 @@ class _Handler(BaseHTTPRequestHandler):
             with fake._lock:
                 body = json.dumps([asdict(r) for r in fake.requests]).encode()
         self._send(200, body, {"content-type": "application/json"})
-
-    def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
-        try:
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
 
     def _send_big(self, status: int, size: int, headers: Mapping[str, str]) -> None:
         chunk = b'{"pad":"' + b"x" * 65000 + b'"}\n'

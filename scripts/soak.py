@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from helpers.daemonproc import DaemonProc  # noqa: E402
+from helpers.daemonproc import write_config as daemon_config  # noqa: E402
 from helpers.openclawstate import AgentStore, api_key  # noqa: E402
 
 from probed.fakeprovider import FakeProvider  # noqa: E402
@@ -69,46 +68,14 @@ def key(agent: str, i: int) -> str:
 
 
 def write_config(tmp: Path, base_url: str, timeout: str) -> Path:
-    path = tmp / "probed.toml"
-    path.write_text(
-        f"""
-[daemon]
-log_level = "info"
-log_format = "json"
-state_dir = "{tmp / "state"}"
-lock_dir = "{tmp / "locks"}"
-[openclaw]
-state_dir = "{tmp / "openclaw"}"
-reload_command = []
-[probe]
-timeout = "{timeout}"
-jitter = "0%"
-daily_budget = 1000000
-[backoff.rate_limit]
-base = "1s"
-cap = "4s"
-[backoff.billing]
-base = "2s"
-cap = "8s"
-[backoff.timeout]
-base = "1s"
-cap = "4s"
-[providers.anthropic]
-base_url = "{base_url}"
-""",
-        encoding="utf-8",
+    return daemon_config(
+        tmp / "probed.toml",
+        tmp,
+        base_url,
+        timeout=timeout,
+        probe={"daily_budget": 1_000_000},
+        backoff={"rate_limit": ("1s", "4s"), "billing": ("2s", "8s"), "timeout": ("1s", "4s")},
     )
-    return path
-
-
-def proc_sample(pid: int) -> tuple[int, int, int]:
-    rss = threads = 0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1])
-        elif line.startswith("Threads:"):
-            threads = int(line.split()[1])
-    return rss, len(list(Path(f"/proc/{pid}/fd").iterdir())), threads
 
 
 def churn(stores: list[Any], rng: random.Random) -> None:
@@ -164,7 +131,6 @@ def main() -> int:
         SqliteStore("work", work_store.agent_dir, work_store.agent_dir / "openclaw-agent.sqlite"),
     ]
     samples: list[Sample] = []
-    lines: list[str] = []
     steps = 0
     with FakeProvider() as fake:
         for s in (main_store, work_store):
@@ -176,7 +142,7 @@ def main() -> int:
                 elif i % 4 == 2:
                     fake.respond(credential=key(s.agent, i), kind="paid", status=402)
         cfg = write_config(tmp, fake.base_url, "3s")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {"PYTHONPATH": str(ROOT)}
         clock = tmp / "faketime"
         use_faketime = FAKETIME.exists()
         if use_faketime:
@@ -186,19 +152,8 @@ def main() -> int:
                 "FAKETIME_TIMESTAMP_FILE": str(clock),
                 "FAKETIME_NO_CACHE": "1",
             }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "probed", "run", "-c", str(cfg)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-
-        def read() -> None:
-            for line in proc.stdout or ():
-                lines.append(line.rstrip("\n"))
-
-        threading.Thread(target=read, daemon=True).start()
+        daemon = DaemonProc(cfg, env=env)
+        proc = daemon.proc
         start = time.monotonic()
         end = start + args.minutes * 60
         next_sample = start + 5
@@ -229,7 +184,10 @@ def main() -> int:
                 main_store.write(profiles, main_store.usage())
                 next_rewrite = t + 300
             if t >= next_sample:
-                rss, fds, threads = proc_sample(proc.pid)
+                try:
+                    rss, fds, threads = daemon.resources()
+                except (AssertionError, OSError):  # it has just exited: the report says so
+                    break
                 samples.append(
                     Sample(t - start, rss, fds, threads, len(fake.requests), reloads, steps)
                 )
@@ -237,15 +195,9 @@ def main() -> int:
                 next_sample = t + args.sample_s
             time.sleep(1.0)
         alive = proc.poll() is None
-        if alive:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait()
+        code = daemon.stop(timeout=30)
         total_probes = len(fake.requests)
-    report(args, samples, lines, code, alive, use_faketime, total_probes, steps)
+    report(args, samples, daemon.lines, code, alive, use_faketime, total_probes, steps)
     ok = alive and code == 0
     if ok and not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)

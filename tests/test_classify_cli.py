@@ -35,21 +35,11 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_subprocess_on_a_file_with_fixed_now(tmp_path: Path) -> None:
-    path = tmp_path / "err.json"
-    path.write_text(json.dumps(_fixture("openai-429-rate-limit-tokens")))
+def _classify_subprocess(tmp_path: Path, *args: str, stdin: str | None = None) -> dict[str, Any]:
+    """`python -m probed classify ARGS` as a subprocess: exit 0, its JSON."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "probed",
-            "classify",
-            "--provider",
-            "openai",
-            "--now",
-            "2026-10-07T12:40:37Z",
-            str(path),
-        ],
+        [sys.executable, "-m", "probed", "classify", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=30,
@@ -57,7 +47,16 @@ def test_subprocess_on_a_file_with_fixed_now(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out: dict[str, Any] = json.loads(proc.stdout)
+    return out
+
+
+def test_subprocess_on_a_file_with_fixed_now(tmp_path: Path) -> None:
+    path = tmp_path / "err.json"
+    path.write_text(json.dumps(_fixture("openai-429-rate-limit-tokens")))
+    out = _classify_subprocess(
+        tmp_path, "--provider", "openai", "--now", "2026-10-07T12:40:37Z", str(path)
+    )
     assert list(out) == KEYS
     assert out["reason"] == "rate_limit"
     assert out["retry_at"] == "2026-10-07T12:46:37Z"
@@ -67,17 +66,7 @@ def test_subprocess_on_a_file_with_fixed_now(tmp_path: Path) -> None:
 
 def test_subprocess_on_stdin(tmp_path: Path) -> None:
     data = json.dumps(_fixture("kimi-coding-403-billing-cycle-anthropic"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "probed", "classify", "--provider", "kimi-coding"],
-        input=data,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=_env(tmp_path),
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = _classify_subprocess(tmp_path, "--provider", "kimi-coding", stdin=data)
     assert (out["reason"], out["scope"], out["status"]) == ("quota", "profile", 403)
     assert out["action"] == (
         "wait for the quota window to reset, or switch this cron job to another provider"
@@ -299,17 +288,7 @@ def test_subprocess_reads_curl_output_on_stdin(tmp_path: Path) -> None:
     text = "HTTP/1.1 429 Too Many Requests\r\nretry-after: 30\r\n\r\n" + (
         '{"error":{"message":"Rate limit exceeded","code":"rate_limit_exceeded"}}'
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "probed", "classify", "--provider", "openai"],
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=_env(tmp_path),
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = _classify_subprocess(tmp_path, "--provider", "openai", stdin=text)
     assert (out["reason"], out["status"], out["retry_source"]) == (
         "rate_limit",
         429,

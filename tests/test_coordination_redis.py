@@ -223,6 +223,17 @@ def test_a_wrong_password_is_unavailable_and_never_printed(
     assert wrong not in json.dumps(logs, default=str)
 
 
+def _config_check(cfg: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "probed", "config", "check", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+
+
 def _config(tmp_path: Path, url: str) -> Path:
     path = tmp_path / "probed.toml"
     path.write_text(
@@ -238,13 +249,7 @@ def test_config_check_shows_the_redis_url_without_its_password(
     server: RedisServer, tmp_path: Path
 ) -> None:
     cfg = _config(tmp_path, server.url)
-    p = subprocess.run(
-        [sys.executable, "-m", "probed", "config", "check", "-c", str(cfg)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    p = _config_check(cfg)
     assert p.returncode == 0, p.stderr
     assert PASSWORD not in p.stdout + p.stderr
     assert f"redis://***@127.0.0.1:{server.port}/0" in p.stdout
@@ -255,26 +260,12 @@ def test_the_url_may_come_from_the_environment(tmp_path: Path) -> None:
     cfg = tmp_path / "probed.toml"
     cfg.write_text('[coordination]\nbackend = "redis"\n', encoding="utf-8")
     env = {**os.environ, "PROBED_REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:1/0"}
-    p = subprocess.run(
-        [sys.executable, "-m", "probed", "config", "check", "-c", str(cfg)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    p = _config_check(cfg, env)
     assert p.returncode == 0, p.stderr
     assert PASSWORD not in p.stdout + p.stderr
     assert "redis://***@127.0.0.1:1/0" in p.stdout
     env.pop("PROBED_REDIS_URL")
-    p = subprocess.run(
-        [sys.executable, "-m", "probed", "config", "check", "-c", str(cfg)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    p = _config_check(cfg, env)
     assert p.returncode == 78
     assert "coordination.redis_url" in p.stderr and "PROBED_REDIS_URL" in p.stderr
 

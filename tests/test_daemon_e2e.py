@@ -3,18 +3,17 @@ SQLite era C), a real local provider server, real signals."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.daemonproc import DaemonProc
+from helpers.daemonproc import write_config as daemon_config
 from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
 
 from probed.fakeprovider import FakeProvider, fingerprint
@@ -61,76 +60,15 @@ class NotifySocket:
         return sum(1 for m in self.messages if name in m)
 
 
-class Daemon:
-    def __init__(self, proc: subprocess.Popen[str], notify: NotifySocket) -> None:
-        self.proc = proc
-        self.notify = notify
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def events(self, event: str, **fields: str) -> list[str]:
-        want = [f"{k}={v}" for k, v in fields.items()]
-        return [
-            line
-            for line in list(self.lines)
-            if f"event={event} " in f"{line} " and all(w in line.split() for w in want)
-        ]
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for(self, cond: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-        """`wait_for`, with what the daemon said so far when it times out."""
-        try:
-            return wait_for(cond, what, timeout)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; the daemon said:\n{self.output()}") from None
-
-
-def wait_for(cond: Callable[[], Any], what: str, timeout: float = 6.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = cond()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def write_config(path: Path, tmp: Path, base_url: str, *, broken: bool = False) -> None:
-    path.write_text(
-        f"""
-[daemon]
-log_level = "info"
-log_format = "auto"
-state_dir = "{tmp / "probed-state"}"
-lock_dir = "{tmp / "locks"}"
-
-[openclaw]
-state_dir = "{tmp / "openclaw"}"
-reload_command = []
-
-[probe]
-timeout = "3s"
-jitter = "0%"
-jitter_max = "0s"
-
-[backoff.rate_limit]
-base = "{"30s" if not broken else "soon"}"
-cap = "60s"
-
-[providers.anthropic]
-api = "anthropic"
-base_url = "{base_url}"
-model = "claude-haiku-4-5"
-""",
-        encoding="utf-8",
+    base = "30s" if not broken else "soon"
+    daemon_config(
+        path,
+        tmp,
+        base_url,
+        log_format="auto",
+        state_dir="probed-state",
+        backoff={"rate_limit": (base, "60s")},
     )
 
 
@@ -140,24 +78,11 @@ def fake() -> Iterator[FakeProvider]:
         yield server
 
 
-def start(tmp: Path, config: Path) -> Daemon:
+def start(tmp: Path, config: Path) -> tuple[DaemonProc, NotifySocket]:
     notify = NotifySocket(tmp / "notify.sock")
-    env = {
-        **os.environ,
-        "NOTIFY_SOCKET": str(notify.path),
-        "WATCHDOG_USEC": "400000",
-        "JOURNAL_STREAM": "8:424242",  # as under systemd: the journal form with priorities
-        "HOME": str(tmp / "home"),
-    }
-    env.pop("PROBED_CONFIG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "probed", "run", "-c", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    return Daemon(proc, notify)
+    # as under systemd: JOURNAL_STREAM, so the journal form with priorities
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    return DaemonProc(config, home=tmp / "home", env=env), notify
 
 
 @pytest.mark.parametrize("era", ["B", "C"])
@@ -182,10 +107,10 @@ def test_daemon_end_to_end(era: str, tmp_path: Path, fake: FakeProvider) -> None
     )
     config = tmp_path / "probed.toml"
     write_config(config, tmp_path, fake.base_url)
-    d = start(tmp_path, config)
+    d, notify = start(tmp_path, config)
     try:
-        d.wait_for(lambda: d.notify.count("READY"), "READY=1")
-        ready = next(m for m in d.notify.messages if "READY" in m)
+        d.wait_for(lambda: notify.count("READY"), "READY=1")
+        ready = next(m for m in notify.messages if "READY" in m)
         assert "unusable" in ready.get("STATUS", "")
 
         # the cooldowns expire ~1.5 s after start: one probe each
@@ -211,15 +136,15 @@ def test_daemon_end_to_end(era: str, tmp_path: Path, fake: FakeProvider) -> None
         time.sleep(0.5)
         for pid in ("anthropic:ok", "anthropic:bad", "anthropic:new"):
             assert len(d.events("probe_started", profile=pid)) == 1, pid
-        assert d.notify.count("WATCHDOG") >= 2  # fed while the scheduler makes progress
+        assert notify.count("WATCHDOG") >= 2  # fed while the scheduler makes progress
 
         # SIGHUP with a broken file: rejected, still running, RELOADING then READY
         write_config(config, tmp_path, fake.base_url, broken=True)
-        readies = d.notify.count("READY")
+        readies = notify.count("READY")
         sent_at = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
         d.proc.send_signal(signal.SIGHUP)
-        d.wait_for(lambda: d.notify.count("READY") > readies, "READY after reload")
-        reloading = [m for m in d.notify.messages if "RELOADING" in m]
+        d.wait_for(lambda: notify.count("READY") > readies, "READY after reload")
+        reloading = [m for m in notify.messages if "RELOADING" in m]
         assert reloading and int(reloading[-1]["MONOTONIC_USEC"]) >= sent_at
         rejected = d.wait_for(lambda: d.events("config_rejected"), "config_rejected")
         assert rejected[0].startswith("<3>") and "backoff.rate_limit.base" in rejected[0]
@@ -228,13 +153,10 @@ def test_daemon_end_to_end(era: str, tmp_path: Path, fake: FakeProvider) -> None
         # SIGTERM: STOPPING, exit 0
         d.proc.send_signal(signal.SIGTERM)
         assert d.proc.wait(timeout=8) == 0
-        assert d.notify.count("STOPPING") == 1
+        assert notify.count("STOPPING") == 1
     finally:
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait()
-        d.notify.close()
-    d._reader.join(2)
+        d.stop()
+        notify.close()
     text = d.output()
     for secret in SECRETS:
         assert secret not in text

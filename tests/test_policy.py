@@ -11,6 +11,7 @@ from probed.config import DEFAULT_BACKOFF, Backoff, Config, ProbeConfig
 from probed.failure import Failure
 from probed.policy import (
     NO_WINDOW,
+    Decision,
     History,
     Window,
     after_budget,
@@ -43,6 +44,26 @@ def _disabled(until: datetime, last: datetime = NOW) -> Window:
 
 def _cooldown(until: datetime, reason: Reason = Reason.RATE_LIMIT, last: datetime = NOW) -> Window:
     return Window("cooldown", reason, until, last)
+
+
+def _decide(
+    failure: Failure | None,
+    window: Window,
+    *,
+    evidence: bool = True,
+    history: History | None = None,
+    u: float = 0.0,
+) -> Decision:
+    """`decide` at NOW with the default config: a fresh history, the lowest draw."""
+    return decide(
+        failure,
+        evidence=evidence,
+        window=window,
+        history=history if history is not None else History(),
+        now=NOW,
+        config=CFG,
+        u=u,
+    )
 
 
 # ---- steps ---------------------------------------------------------------------------------
@@ -98,57 +119,25 @@ def test_cost_per_day_of_one_broken_billing_profile() -> None:
 
 
 def test_a_success_ends_everything() -> None:
-    d = decide(
-        None,
-        evidence=True,
-        window=_disabled(NOW + MIN),
-        history=History(3),
-        now=NOW,
-        config=CFG,
-        u=0.5,
-    )
+    d = _decide(None, _disabled(NOW + MIN), history=History(3), u=0.5)
     assert (d.outcome, d.next_probe_at, d.write_until, d.streak) == ("recovered", None, None, 0)
 
 
 @pytest.mark.parametrize("u", [0.0, 0.5, 1.0])
 def test_a_stated_reset_is_the_window_end_and_the_probe_follows_it(u: float) -> None:
     reset = NOW + timedelta(seconds=150)
-    d = decide(
-        _failure(Reason.RATE_LIMIT, reset),
-        evidence=True,
-        window=_cooldown(NOW + 30 * S),
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=u,
-    )
+    d = _decide(_failure(Reason.RATE_LIMIT, reset), _cooldown(NOW + 30 * S), u=u)
     assert d.write_until == reset  # the gateway goes back at the provider's own instant
     assert d.next_probe_at == reset  # and the probe with it: no jitter on a stated reset
 
 
 def test_a_quota_reset_hours_away_is_believed_whatever_the_backoff() -> None:
     reset = NOW + timedelta(hours=3, minutes=12)
-    d = decide(
-        _failure(Reason.QUOTA, reset),
-        evidence=True,
-        window=NO_WINDOW,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=0.0,
-    )
+    d = _decide(_failure(Reason.QUOTA, reset), NO_WINDOW)
     assert d.write_until == reset == d.next_probe_at
     # a short stated reset is believed too: no 30 m quota step on top of it
     soon = NOW + 5 * S
-    d = decide(
-        _failure(Reason.QUOTA, soon),
-        evidence=True,
-        window=NO_WINDOW,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=0.0,
-    )
+    d = _decide(_failure(Reason.QUOTA, soon), NO_WINDOW)
     assert d.next_probe_at == soon
 
 
@@ -156,15 +145,7 @@ def test_a_failed_billing_probe_inside_openclaws_long_window_writes_nothing() ->
     """OpenClaw's 10-minute (9.6) or 5-hour (5.28) window outlasts the next look + lead: the
     store is left alone (no write, no reload), the next probe comes one early step later."""
     window = _disabled(NOW + 10 * MIN)
-    d = decide(
-        _failure(Reason.BILLING),
-        evidence=True,
-        window=window,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=0.0,
-    )
+    d = _decide(_failure(Reason.BILLING), window)
     assert d.outcome == "failed" and d.write_until is None
     assert d.next_probe_at == NOW + 20 * S
     assert d.until == window.until
@@ -175,15 +156,7 @@ def test_a_window_that_would_lapse_before_the_next_look_is_extended() -> None:
     """The next look comes after OpenClaw's window ends: the window is extended to the next
     look + lead, so no user request reaches the still-broken provider in between."""
     window = _disabled(NOW + 10 * S)
-    d = decide(
-        _failure(Reason.BILLING),
-        evidence=True,
-        window=window,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=0.0,
-    )
+    d = _decide(_failure(Reason.BILLING), window)
     assert d.next_probe_at == NOW + 20 * S
     assert d.write_until == NOW + 40 * S == d.until  # next + lead (20 s)
     assert d.next_probe_at + timedelta(seconds=CFG.probe.lead) == d.write_until
@@ -191,29 +164,17 @@ def test_a_window_that_would_lapse_before_the_next_look_is_extended() -> None:
 
 def test_hours_into_an_outage_the_interval_is_the_cap() -> None:
     since = NOW - timedelta(hours=3)
-    d = decide(
+    d = _decide(
         _failure(Reason.BILLING),
-        evidence=True,
-        window=_disabled(NOW + 1 * S),
+        _disabled(NOW + 1 * S),
         history=History(streak=60, failing_since=since),
-        now=NOW,
-        config=CFG,
-        u=0.0,
     )
     assert d.next_probe_at == NOW + 4 * MIN
     assert d.failing_since == since and d.streak == 61
 
 
 def test_fresh_evidence_of_another_reason_is_written_even_inside_a_longer_window() -> None:
-    d = decide(
-        _failure(Reason.AUTH),
-        evidence=True,
-        window=_disabled(NOW + timedelta(hours=5)),
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=0.0,
-    )
+    d = _decide(_failure(Reason.AUTH), _disabled(NOW + timedelta(hours=5)))
     assert d.write_until == NOW + 40 * S == d.until
 
 
@@ -221,15 +182,7 @@ def test_no_evidence_writes_nothing_and_looks_again_before_the_window_lapses() -
     """A transport error says nothing about the credential: no write; the next look is moved
     before the window's end - lead rather than after the lapse."""
     window = _cooldown(NOW + 40 * S, Reason.UNKNOWN)
-    d = decide(
-        _failure(Reason.TIMEOUT),
-        evidence=False,
-        window=window,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=0.0,
-    )
+    d = _decide(_failure(Reason.TIMEOUT), window, evidence=False)
     assert d.outcome == "held" and d.write_until is None
     assert d.next_probe_at == NOW + 20 * S  # 40 s - lead 20 s, before the 30 s step
 
@@ -239,24 +192,8 @@ def test_jitter_is_drawn_once_and_bounded() -> None:
     u = draw(rng)
     assert 0 <= u < 1
     w = _disabled(NOW + timedelta(hours=5))
-    a = decide(
-        _failure(Reason.BILLING),
-        evidence=True,
-        window=w,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=u,
-    )
-    b = decide(
-        _failure(Reason.BILLING),
-        evidence=True,
-        window=w,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=u,
-    )
+    a = _decide(_failure(Reason.BILLING), w, u=u)
+    b = _decide(_failure(Reason.BILLING), w, u=u)
     assert a == b  # the same draw, the same decision: pure
     assert a.next_probe_at is not None
     assert NOW + 20 * S <= a.next_probe_at <= NOW + 22 * S  # 10 % of 20 s
@@ -268,15 +205,7 @@ def test_jitter_is_drawn_once_and_bounded() -> None:
 
 def test_times_are_whole_milliseconds_never_before_a_floor() -> None:
     reset = NOW + timedelta(seconds=10, microseconds=1500)
-    d = decide(
-        _failure(Reason.RATE_LIMIT, reset),
-        evidence=True,
-        window=NO_WINDOW,
-        history=History(),
-        now=NOW,
-        config=CFG,
-        u=0.0,
-    )
+    d = _decide(_failure(Reason.RATE_LIMIT, reset), NO_WINDOW)
     assert d.write_until is not None and d.write_until >= reset
     assert d.write_until.microsecond % 1000 == 0
 

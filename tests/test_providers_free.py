@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from helpers.ladderrun import endpoint, ladder
 
+from probed.fakeprovider import serve, shut
 from probed.providers import anthropic, kimi, litellm, moonshot, openai_codex, openrouter, zai
 from probed.providers.base import Unshaped
 from probed.reasons import Reason
@@ -168,6 +168,15 @@ def test_claude_usage_at_the_limit_is_a_quota_until_its_reset() -> None:
     assert "five-hour" in f.message
 
 
+def test_claude_usage_with_two_windows_spent_waits_for_the_later_reset() -> None:
+    doc = _exhausted(CLAUDE_USAGE, "five_hour", utilization=100.0)
+    doc["seven_day"]["utilization"] = 100.0
+    f = anthropic.read_oauth_usage(doc, CLAUDE_NOW)
+    assert f is not None and f.reason is Reason.QUOTA
+    assert f.retry_at == datetime(2026, 3, 15, 14, 59, 59, 771647, tzinfo=UTC)
+    assert "five-hour, seven-day usage window" in f.message
+
+
 def test_codex_usage_limit_reached_gives_the_window_reset() -> None:
     f = openai_codex.read_usage(CODEX_USAGE, CODEX_NOW)
     assert f is not None and f.reason is Reason.QUOTA
@@ -296,17 +305,14 @@ class _Server:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd, self.thread = serve(Handler, name="usage-server")
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> _Server:
-        self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        shut(self.httpd)
         self.thread.join(timeout=10)
 
 

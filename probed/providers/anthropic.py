@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from probed import resets
 from probed.providers.base import (
     Finding,
     FreeCheck,
@@ -21,7 +20,10 @@ from probed.providers.base import (
     Verdict,
     has,
     number,
+    text_at,
     verdict,
+    window_used_up,
+    windows_have_room,
 )
 from probed.reasons import Reason
 
@@ -97,27 +99,16 @@ def read_oauth_usage(data: Any, now: datetime) -> Finding | None:
             continue
         seen += 1
         if used >= 100:
-            reset = w.get("resets_at")
-            sig = resets.parse_instant(reset, now, name) if isinstance(reset, str) else None
-            full.append((name, sig.at if sig else None))
+            full.append((name, text_at(now, w.get("resets_at"))))
     if full:
-        known = [at for _, at in full if at is not None]
-        until = max(known) if known else None
         names = ", ".join(n.replace("_", "-") for n, _ in full)
-        return Finding(
-            Reason.QUOTA,
+        return window_used_up(
             f"the Claude subscription's {names} usage window is used up",
-            "wait for the usage window to reset, or switch this cron job to another provider",
-            retry_at=until,
-            retry_source="free:api/oauth/usage" if until else None,
+            (at for _, at in full),
+            "free:api/oauth/usage",
         )
     if seen:
-        return Finding(
-            None,
-            "the Claude subscription's usage windows have room",
-            "",
-            clears=frozenset({Reason.QUOTA}),
-        )
+        return windows_have_room("the Claude subscription's usage windows have room")
     return None
 
 

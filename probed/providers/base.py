@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from probed import resets
 from probed.config import Api
 from probed.failure import Scope
 from probed.reasons import Reason
@@ -30,10 +31,15 @@ __all__ = [
     "ResetReader",
     "Rule",
     "Verdict",
+    "epoch_at",
     "has",
     "is_plan_window",
     "number",
+    "seconds_at",
+    "text_at",
     "verdict",
+    "window_used_up",
+    "windows_have_room",
 ]
 
 
@@ -201,3 +207,47 @@ def is_plan_window(text: str) -> bool:
         # "You've reached your weekly rate limit": a window, however it is named.
         return bool(re.search(r"\b(weekly|monthly|daily|5-hour|five-hour)\b", text))
     return False
+
+
+# The free usage readers of subscription plans (Claude, ChatGPT Codex, GLM, Kimi) each read their
+# plan's windows in its own shape; once the used-up ones are told apart, the finding is the same.
+
+WAIT_FOR_WINDOW = "wait for the usage window to reset, or switch this cron job to another provider"
+
+
+def epoch_at(now: datetime, value: object) -> datetime | None:
+    """A reset given in epoch seconds or milliseconds, if it is a sane instant ahead."""
+    n = number(value)
+    sig = resets.at_epoch(now, n, "free:usage") if n is not None else None
+    return sig.at if sig else None
+
+
+def seconds_at(now: datetime, value: object) -> datetime | None:
+    """A reset given as seconds from now, if sane."""
+    n = number(value)
+    sig = resets.after(now, n, "free:usage") if n is not None else None
+    return sig.at if sig else None
+
+
+def text_at(now: datetime, value: object) -> datetime | None:
+    """A reset given as text (RFC 3339, epoch, HTTP-date ...), if it is a sane instant ahead."""
+    sig = resets.parse_instant(value, now, "free:usage") if isinstance(value, str) else None
+    return sig.at if sig else None
+
+
+def window_used_up(message: str, reset_times: Iterable[datetime | None], source: str) -> Finding:
+    """A used-up plan window: a quota until the latest known reset of the used-up windows."""
+    known = [t for t in reset_times if t is not None]
+    until = max(known) if known else None
+    return Finding(
+        Reason.QUOTA,
+        message,
+        WAIT_FOR_WINDOW,
+        retry_at=until,
+        retry_source=source if until else None,
+    )
+
+
+def windows_have_room(message: str) -> Finding:
+    """Every plan window has room: whatever quota was recorded is over."""
+    return Finding(None, message, "", clears=frozenset({Reason.QUOTA}))

@@ -10,8 +10,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from probed import resets
-from probed.providers.base import Finding, FreeCheck, ProviderSpec, Reading, Verdict, has, number
+from probed.providers.base import (
+    Finding,
+    FreeCheck,
+    ProviderSpec,
+    Reading,
+    Verdict,
+    has,
+    number,
+    text_at,
+    window_used_up,
+    windows_have_room,
+)
 from probed.providers.base import verdict as _v
 from probed.reasons import Reason
 
@@ -54,11 +64,9 @@ def _exhausted(bucket: object) -> bool:
 
 def _reset_of(bucket: dict[str, Any], now: datetime) -> datetime | None:
     for key in ("resetTime", "reset_time", "resetAt", "reset_at"):
-        value = bucket.get(key)
-        if isinstance(value, str):
-            sig = resets.parse_instant(value, now, "free:coding/v1/usages")
-            if sig is not None:
-                return sig.at
+        at = text_at(now, bucket.get(key))
+        if at is not None:
+            return at
     return None
 
 
@@ -85,17 +93,11 @@ def read_usages(data: Any, now: datetime) -> Finding | None:
         shows_cycle = isinstance(pools, dict) and any("month" in str(k) for k in pools)
         if not shows_cycle:
             return None
-        return Finding(
-            None, "the Kimi plan's windows have room", "", clears=frozenset({Reason.QUOTA})
-        )
-    times = [t for t in (_reset_of(b, now) for b in spent) if t is not None]
-    until = max(times) if times else None
-    return Finding(
-        Reason.QUOTA,
+        return windows_have_room("the Kimi plan's windows have room")
+    return window_used_up(
         "the Kimi plan's usage window is used up",
-        "wait for the usage window to reset, or switch this cron job to another provider",
-        retry_at=until,
-        retry_source="free:coding/v1/usages" if until else None,
+        (_reset_of(b, now) for b in spent),
+        "free:coding/v1/usages",
     )
 
 

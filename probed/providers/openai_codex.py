@@ -13,7 +13,18 @@ from datetime import datetime
 from typing import Any
 
 from probed import resets
-from probed.providers.base import Finding, FreeCheck, ProviderSpec, Reading, Verdict, number
+from probed.providers.base import (
+    Finding,
+    FreeCheck,
+    ProviderSpec,
+    Reading,
+    Verdict,
+    epoch_at,
+    number,
+    seconds_at,
+    window_used_up,
+    windows_have_room,
+)
 from probed.providers.base import verdict as _v
 from probed.reasons import Reason
 from probed.resets import Signal
@@ -72,30 +83,16 @@ def read_usage(data: Any, now: datetime) -> Finding | None:
     blocked = rl.get("limit_reached") is True or rl.get("allowed") is False
     if not blocked:
         if rl.get("allowed") is True:
-            return Finding(
-                None,
-                "the ChatGPT plan's Codex windows have room",
-                "",
-                clears=frozenset({Reason.QUOTA}),
-            )
+            return windows_have_room("the ChatGPT plan's Codex windows have room")
         return None
     full = [w for w in windows if (number(w.get("used_percent")) or 0) >= 100] or windows
-    times: list[datetime] = []
-    for w in full:
-        at = number(w.get("reset_at"))
-        sig = resets.at_epoch(now, at, "free:wham/usage") if at is not None else None
-        if sig is None:
-            secs = number(w.get("reset_after_seconds"))
-            sig = resets.after(now, secs, "free:wham/usage") if secs is not None else None
-        if sig is not None:
-            times.append(sig.at)
-    until = max(times) if times else None
-    return Finding(
-        Reason.QUOTA,
+    return window_used_up(
         "the ChatGPT plan's Codex usage limit is reached",
-        "wait for the usage window to reset, or switch this cron job to another provider",
-        retry_at=until,
-        retry_source="free:wham/usage" if until else None,
+        (
+            epoch_at(now, w.get("reset_at")) or seconds_at(now, w.get("reset_after_seconds"))
+            for w in full
+        ),
+        "free:wham/usage",
     )
 
 

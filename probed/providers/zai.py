@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from probed import resets
 from probed.providers.base import (
     Finding,
     FreeCheck,
@@ -18,7 +17,10 @@ from probed.providers.base import (
     Reading,
     Verdict,
     china_standard_time,
+    epoch_at,
     number,
+    window_used_up,
+    windows_have_room,
 )
 from probed.providers.base import verdict as _v
 from probed.reasons import Reason
@@ -67,22 +69,11 @@ def read_quota_limit(data: Any, now: datetime) -> Finding | None:
         or (number(w.get("remaining")) is not None and (number(w.get("remaining")) or 0) <= 0)
     ]
     if not spent:
-        return Finding(
-            None, "the GLM plan's windows have room", "", clears=frozenset({Reason.QUOTA})
-        )
-    times: list[datetime] = []
-    for w in spent:
-        at = number(w.get("nextResetTime"))
-        sig = resets.at_epoch(now, at, "free:quota/limit") if at is not None else None
-        if sig is not None:
-            times.append(sig.at)
-    until = max(times) if times else None
-    return Finding(
-        Reason.QUOTA,
+        return windows_have_room("the GLM plan's windows have room")
+    return window_used_up(
         "the GLM coding plan's usage window is used up",
-        "wait for the usage window to reset, or switch this cron job to another provider",
-        retry_at=until,
-        retry_source="free:api/monitor/usage/quota/limit" if until else None,
+        (epoch_at(now, w.get("nextResetTime")) for w in spent),
+        "free:api/monitor/usage/quota/limit",
     )
 
 

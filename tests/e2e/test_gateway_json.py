@@ -9,8 +9,6 @@ reloads, and an external clear is never lost to the gateway's next write.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -41,14 +39,8 @@ def fallback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 
 def _probe_and_check(r: Rig, before: dict[str, object], name: str) -> float:
     cfg = write_config(r.gw, r.root / name)
-    proc = probed(r.gw, cfg, "probe", "fake:a", "--json")
-    cleared = time.monotonic()
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert [x["outcome"] for x in json.loads(proc.stdout)["results"]] == ["recovered"]
     # 5.28's own success in the JSON files: lastUsed, lastGood, errorCount 0, no lastProbeAt
-    entry = r.gw.entry("fake:a")
-    assert entry["errorCount"] == 0 and entry["lastFailureAt"] == before["lastFailureAt"]
-    assert not {"disabledUntil", "disabledReason", "failureCounts", "lastProbeAt"} & set(entry)
+    cleared, entry = r.probe_recovers(cfg, before, absent=["lastProbeAt"])
     assert entry["lastUsed"] >= before["lastFailureAt"]  # type: ignore[operator]
     store = open_agent(r.gw.state_dir, "main")
     assert store.era is Era.JSON_SPLIT and store.read().state["lastGood"]["fake"] == "fake:a"
@@ -69,40 +61,21 @@ def test_without_fallback_probe_clears_and_the_next_request_succeeds(plain: Rig)
     r.recover()  # no user traffic now: 5.28 would probe the profile itself on the next request
 
     cleared = _probe_and_check(r, before, "probe")
-    probes = r.served_by("fake:a")
-    res = r.gw.chat()
-    assert res.ok and r.served_by("fake:a") == probes + 1, str(res)
-    assert time.monotonic() - cleared < 20
+    r.next_request_through("fake:a", cleared=cleared)
     r.gw.assert_untouched(r.pid)
-
-
-def _disable_primary(r: Rig) -> dict[str, object]:
-    r.fail_with_402("fake:a")
-    res = r.gw.chat()
-    assert res.ok and r.served_by("spare:a") >= 1, f"the fallback did not answer: {res}"
-    entry = r.gw.entry("fake:a")
-    assert entry["disabledReason"] == "billing", entry
-    r.recover()
-    again = r.gw.chat()
-    assert again.ok and r.served_by("fake:a") == 0, f"5.28 used the disabled primary: {again}"
-    return entry
 
 
 def test_with_fallback_probe_brings_the_primary_back(fallback: Rig) -> None:
     r = fallback
-    before = _disable_primary(r)
+    before = r.disable_behind_fallback("fake:a", "spare:a")
     cleared = _probe_and_check(r, before, "probe")
-    probes, spare = r.served_by("fake:a"), r.served_by("spare:a")
-    res = r.gw.chat()
-    assert res.ok and r.served_by("fake:a") == probes + 1, f"primary not used again: {res}"
-    assert r.served_by("spare:a") == spare
-    assert time.monotonic() - cleared < 20
+    r.next_request_through("fake:a", cleared=cleared, fallback="spare:a")
     r.gw.assert_untouched(r.pid)
 
 
 def test_with_fallback_an_external_clear_survives_the_gateways_next_write(fallback: Rig) -> None:
     r = fallback
-    _disable_primary(r)
+    r.disable_behind_fallback("fake:a", "spare:a")
     cfg = write_config(r.gw, r.root / "clear", reload_command=[])  # the gateway is not told
     proc = probed(r.gw, cfg, "clear", "fake:a")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -111,7 +84,5 @@ def test_with_fallback_an_external_clear_survives_the_gateways_next_write(fallba
     assert r.gw.entry("spare:a").get("disabledReason") == "billing"
     entry = r.gw.entry("fake:a")
     assert not {"disabledUntil", "disabledReason"} & set(entry), f"the clear was lost: {entry}"
-    probes = r.served_by("fake:a")
-    res = r.gw.chat()
-    assert res.ok and r.served_by("fake:a") == probes + 1, str(res)
+    r.next_request_through("fake:a")
     r.gw.assert_untouched(r.pid)

@@ -10,8 +10,6 @@ clear made with no reload is never lost to the gateway's next write to that stor
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -37,51 +35,28 @@ def r(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     yield from rig(tmp_path_factory, "gw96agent", SPEC)
 
 
-def _disable_primary(r: Rig) -> dict[str, object]:
-    r.fail_with_402("fake:a")
-    res = r.gw.chat()
-    assert res.ok and r.served_by("spare:a") >= 1, f"the fallback did not answer: {res}"
-    entry = r.gw.entry("fake:a")
-    assert entry["disabledReason"] == "billing", entry
-    r.recover()
-    again = r.gw.chat()
-    assert again.ok and r.served_by("fake:a") == 0 and r.served_by("spare:a") >= 1, str(again)
-    return entry
-
-
 def test_store_is_the_agents_own_database(r: Rig) -> None:
     store = open_agent(r.gw.state_dir, "worker")
     assert store.era is Era.SQLITE_AGENT and store.location == r.gw.store_path
 
 
 def test_probe_brings_the_primary_back_from_the_fallback(r: Rig) -> None:
-    before = _disable_primary(r)
+    before = r.disable_behind_fallback("fake:a", "spare:a")
     cfg = write_config(r.gw, r.root / "probe")
-    proc = probed(r.gw, cfg, "probe", "fake:a", "--json")
-    cleared = time.monotonic()
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert [x["outcome"] for x in json.loads(proc.stdout)["results"]] == ["recovered"]
-
+    cleared, entry = r.probe_recovers(cfg, before)
     # OpenClaw 9.6's success in an agent database: lastUsed, lastGood and lastProbeAt
-    entry = r.gw.entry("fake:a")
-    assert entry["errorCount"] == 0 and entry["lastFailureAt"] == before["lastFailureAt"]
-    assert not {"disabledUntil", "disabledReason", "failureCounts"} & set(entry), entry
     assert entry["lastUsed"] == entry["lastProbeAt"] >= before["lastFailureAt"]
     state = open_agent(r.gw.state_dir, "worker").read().state
     assert state["lastGood"]["fake"] == "fake:a"
 
-    probes, spare = r.served_by("fake:a"), r.served_by("spare:a")
-    res = r.gw.chat()
-    assert res.ok and r.served_by("fake:a") == probes + 1, f"primary not used again: {res}"
-    assert r.served_by("spare:a") == spare
-    assert time.monotonic() - cleared < 20
+    r.next_request_through("fake:a", cleared=cleared, fallback="spare:a")
     row = status_rows(r.gw, cfg)["fake:a"]
     assert (row["agent"], row["gateway"], row["repair_confirmed"]) == ("worker", "taken", True)
     r.gw.assert_untouched(r.pid)
 
 
 def test_an_external_clear_survives_the_gateways_next_write(r: Rig) -> None:
-    _disable_primary(r)
+    r.disable_behind_fallback("fake:a", "spare:a")
     cfg = write_config(r.gw, r.root / "clear", reload_command=[])  # the gateway is not told
     proc = probed(r.gw, cfg, "clear", "fake:a")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -97,7 +72,5 @@ def test_an_external_clear_survives_the_gateways_next_write(r: Rig) -> None:
     assert not {"disabledUntil", "disabledReason"} & set(entry), f"the clear was lost: {entry}"
 
     # and that write refreshed the gateway's own view: the primary serves again, no reload
-    probes = r.served_by("fake:a")
-    res = r.gw.chat()
-    assert res.ok and r.served_by("fake:a") == probes + 1, str(res)
+    r.next_request_through("fake:a")
     r.gw.assert_untouched(r.pid)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from helpers.gateway import RELEASE_9_6, GatewaySpec, ProviderSpec, wait_for
 from helpers.gatewayrig import Rig, rig
-from helpers.probedproc import daemon, probed, status_rows, write_config
+from helpers.probedproc import daemon, status_rows, write_config
 
 from probed.stores.discover import open_agent
 
@@ -47,26 +47,16 @@ def test_probe_clears_402_and_the_gateways_next_request_succeeds(r: Rig) -> None
     before = _disable(r)
     cfg = write_config(r.gw, r.root / "probe")
 
-    proc = probed(r.gw, cfg, "probe", "fake:a", "--json")
-    cleared = time.monotonic()
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert [x["outcome"] for x in json.loads(proc.stdout)["results"]] == ["recovered"]
-
+    cleared, entry = r.probe_recovers(cfg, before)
     # OpenClaw 9.6's own success on the shared row: errorCount 0 and lastProbeAt, the window
     # gone, lastFailureAt kept, no lastUsed written and no lastGood
-    entry = r.gw.entry("fake:a")
-    assert entry["errorCount"] == 0 and entry["lastFailureAt"] == before["lastFailureAt"]
-    assert not {"disabledUntil", "disabledReason", "failureCounts"} & set(entry), entry
     assert entry["lastProbeAt"] >= before["lastFailureAt"]
     assert entry.get("lastUsed") == before.get("lastUsed"), entry
     state = open_agent(r.gw.state_dir, "main").read().state
     assert "fake" not in (state.get("lastGood") or {}), state
 
-    probes = r.served_by("fake:a")  # probed's own paid probe went out with that key
-    res = r.gw.chat()
-    assert res.ok, f"the gateway's next request after the clear failed: {res}"
-    assert r.served_by("fake:a") == probes + 1, "the gateway did not use the cleared profile"
-    assert time.monotonic() - cleared < 20, "the next request came too late to mean anything"
+    # probed's own paid probe went out with that key: counted from here
+    r.next_request_through("fake:a", cleared=cleared)
 
     row = status_rows(r.gw, cfg)["fake:a"]
     assert row["state"] == "ok" and row["gateway"] == "taken" and row["repair_confirmed"] is True

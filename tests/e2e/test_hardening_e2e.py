@@ -4,17 +4,13 @@ and a NOTIFY_SOCKET nobody drains (probes go on)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.daemonproc import DaemonProc, write_config
 from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
 
 from probed.fakeprovider import FakeProvider
@@ -22,79 +18,10 @@ from probed.fakeprovider import FakeProvider
 pytestmark = pytest.mark.slow
 
 KEY = "sk-ant-api03-SECRET-E2E-0001-aaaaaaaaaaaaaaaa"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp: Path, base_url: str, *, timeout: str = "3s") -> Path:
-    path = tmp / "probed.toml"
-    path.write_text(
-        f"""
-[daemon]
-log_level = "info"
-log_format = "json"
-state_dir = "{tmp / "state"}"
-lock_dir = "{tmp / "locks"}"
-[openclaw]
-state_dir = "{tmp / "openclaw"}"
-reload_command = []
-[probe]
-timeout = "{timeout}"
-jitter = "0%"
-[providers.anthropic]
-base_url = "{base_url}"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-class Proc:
-    """The daemon, its JSON log lines collected by a thread."""
-
-    def __init__(self, config: Path, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "probed", "run", "-c", str(config)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        )
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def count(self, event: str) -> int:
-        return sum(1 for line in list(self.lines) if f'"event": "{event}"' in line)
-
-    def wait_for(self, cond: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not cond():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"daemon exited ({self.proc.returncode}) waiting for {what}")
-            if time.monotonic() > deadline:
-                tail = "\n".join(self.lines[-15:])
-                raise AssertionError(f"timed out waiting for {what}; log tail:\n{tail}")
-            time.sleep(0.02)
-
-    def rss_kb(self) -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("daemon did not stop on SIGTERM") from None
+    return write_config(tmp / "probed.toml", tmp, base_url, timeout=timeout)
 
 
 @pytest.fixture
@@ -112,7 +39,7 @@ def test_sighup_storm_keeps_memory_flat(tmp_path: Path, fake: FakeProvider) -> N
         {"anthropic:default": cooldown(now_ms() + 3_600_000)},
     )
     cfg = _config(tmp_path, fake.base_url)
-    daemon = Proc(cfg, {})
+    daemon = DaemonProc(cfg, home=tmp_path / "home")
     try:
         daemon.wait_for(lambda: daemon.count("daemon_started"), "start-up")
 
@@ -126,9 +53,9 @@ def test_sighup_storm_keeps_memory_flat(tmp_path: Path, fake: FakeProvider) -> N
                 )
 
         reload(40)  # warm-up: allocator arenas, import caches
-        before = daemon.rss_kb()
+        before = daemon.resources().rss_kb
         reload(200)
-        after = daemon.rss_kb()
+        after = daemon.resources().rss_kb
     finally:
         code = daemon.stop()
     assert code == 0
@@ -154,7 +81,9 @@ def test_undrained_notify_socket_does_not_freeze_the_daemon(
         {"anthropic:default": api_key("anthropic", KEY)},
         {"anthropic:default": cooldown(now_ms() + 1500)},
     )
-    daemon = Proc(_config(tmp_path, fake.base_url), {"NOTIFY_SOCKET": str(path)})
+    daemon = DaemonProc(
+        _config(tmp_path, fake.base_url), home=tmp_path / "home", env={"NOTIFY_SOCKET": str(path)}
+    )
     try:
         daemon.wait_for(lambda: daemon.count("probe_succeeded"), "the probe", timeout=40)
         daemon.wait_for(lambda: daemon.count("sd_notify_dropped"), "the drop warning")

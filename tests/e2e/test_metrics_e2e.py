@@ -3,7 +3,6 @@ the textfile each command rewrites."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -11,8 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers.daemonproc import DaemonProc, wait_for
-from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
+from helpers.daemonproc import DaemonProc, daemon_env, wait_for
+from helpers.daemonproc import write_config as daemon_config
+from helpers.openclawstate import AgentStore, api_key, billing_disabled, cooldown, now_ms
 from prometheus_client.parser import text_string_to_metric_families
 
 from probed import __version__
@@ -41,36 +41,17 @@ def value(text: str, name: str, **labels: str) -> float | None:
 
 
 def write_config(path: Path, tmp: Path, base_url: str) -> None:
-    path.write_text(
-        f"""
-[daemon]
-state_dir = "{tmp / "state"}"
-lock_dir = "{tmp / "locks"}"
-log_format = "journal"
-
-[openclaw]
-state_dir = "{tmp / "openclaw"}"
-reload_command = []
-
-[probe]
-timeout = "3s"
-jitter = "0%"
-jitter_max = "0s"
-
-[backoff.billing]
-base = "2s"
-cap = "3s"
-
-[providers.anthropic]
-api = "anthropic"
-base_url = "{base_url}"
-model = "claude-haiku-4-5"
-
+    daemon_config(
+        path,
+        tmp,
+        base_url,
+        log_format="journal",
+        backoff={"billing": ("2s", "3s")},
+        extra=f"""
 [metrics]
 listen = "127.0.0.1:0"
 textfile = "{tmp / "textfile" / "probed.prom"}"
 """,
-        encoding="utf-8",
     )
 
 
@@ -83,13 +64,7 @@ def test_daemon_serves_metrics_and_keeps_the_textfile(tmp_path: Path) -> None:
             "anthropic:ok": api_key("anthropic", KEY_OK),
         },
         {
-            "anthropic:bill": {
-                "disabledUntil": t0 + 5 * 3600_000,
-                "disabledReason": "billing",
-                "errorCount": 1,
-                "failureCounts": {"billing": 1},
-                "lastFailureAt": t0 - 1000,
-            },
+            "anthropic:bill": billing_disabled(t0),
             "anthropic:ok": cooldown(t0 + 1000),
         },
     )
@@ -176,8 +151,7 @@ def test_each_command_rewrites_the_textfile_and_counts_its_probes(tmp_path: Path
     store.write({"anthropic:ok": api_key("anthropic", KEY_OK)}, {"anthropic:ok": cooldown(1)})
     textfile = tmp_path / "probed.prom"
     config = tmp_path / "probed.toml"
-    env = {**os.environ, "HOME": str(tmp_path / "home")}
-    env.pop("PROBED_CONFIG", None)
+    env = daemon_env(tmp_path / "home")
     with FakeProvider() as fake:
         write_config(config, tmp_path, fake.base_url)
         text = config.read_text().replace(str(tmp_path / "textfile" / "probed.prom"), str(textfile))

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from helpers.daemonproc import DaemonProc
+from helpers.daemonproc import write_config as daemon_config
 from helpers.notifyserver import Recorder
-from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
+from helpers.openclawstate import AgentStore, api_key, billing_disabled, cooldown, now_ms
 
 from probed.fakeprovider import FakeProvider
 
@@ -32,35 +33,13 @@ BILLING_BODY = (
 
 def write_config(path: Path, tmp: Path, base_url: str, urls: list[str], extra: str = "") -> None:
     quoted = ", ".join(f'"{u}"' for u in urls)
-    path.write_text(
-        f"""
-[daemon]
-state_dir = "{tmp / "state"}"
-lock_dir = "{tmp / "locks"}"
-log_format = "journal"
-
-[openclaw]
-state_dir = "{tmp / "openclaw"}"
-reload_command = []
-
-[probe]
-timeout = "3s"
-jitter = "0%"
-jitter_max = "0s"
-
-[backoff.billing]
-base = "2s"
-cap = "3s"
-
-[backoff.rate_limit]
-base = "1s"
-cap = "2s"
-
-[providers.anthropic]
-api = "anthropic"
-base_url = "{base_url}"
-model = "claude-haiku-4-5"
-
+    daemon_config(
+        path,
+        tmp,
+        base_url,
+        log_format="journal",
+        backoff={"billing": ("2s", "3s"), "rate_limit": ("1s", "2s")},
+        extra=f"""
 [providers.openai]
 api = "openai"
 base_url = "{base_url}/v1"
@@ -70,21 +49,15 @@ model = "gpt-5-mini"
 urls = [{quoted}]
 {extra}
 """,
-        encoding="utf-8",
     )
 
 
-def billing_disabled(t0: int) -> dict[str, Any]:
-    return {
-        "disabledUntil": t0 + 5 * 3600_000,
-        "disabledReason": "billing",
-        "errorCount": 1,
-        "failureCounts": {"billing": 1},
-        "lastFailureAt": t0 - 1000,
-    }
-
-
-def seed(tmp: Path) -> AgentStore:
+def seed(tmp: Path, fake: FakeProvider | None = None) -> AgentStore:
+    """`main` with an anthropic profile disabled for billing and an openai one in a cooldown;
+    with `fake`, it answers billing to the one and 429 to the other."""
+    if fake is not None:
+        fake.respond(credential=KEY_BILL, status=400, body=BILLING_BODY)
+        fake.respond(credential=KEY_RATE, status=429, headers={"retry-after": "1"})
     store = AgentStore(tmp / "openclaw", "main", "B")
     t0 = now_ms()
     store.write(
@@ -106,9 +79,7 @@ def messages(rec: Recorder) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 def test_one_message_per_episode_across_probes_reload_and_restart(tmp_path: Path) -> None:
     with Recorder() as rec, FakeProvider() as fake:
-        fake.respond(credential=KEY_BILL, status=400, body=BILLING_BODY)
-        fake.respond(credential=KEY_RATE, status=429, headers={"retry-after": "1"})
-        seed(tmp_path)
+        seed(tmp_path, fake)
         urls = [
             f"json://127.0.0.1:{rec.port}/hook",
             f"ntfy://127.0.0.1:{rec.port}/probed-alerts",
@@ -192,9 +163,7 @@ def _closed_port() -> int:
 def test_a_notification_that_cannot_be_sent_is_logged_and_delays_nothing(tmp_path: Path) -> None:
     with Recorder() as slow, FakeProvider() as fake:
         slow.status, slow.delay = 500, 6.0  # answers an error, and only after 6 s
-        fake.respond(credential=KEY_BILL, status=400, body=BILLING_BODY)
-        fake.respond(credential=KEY_RATE, status=429, headers={"retry-after": "1"})
-        seed(tmp_path)
+        seed(tmp_path, fake)
         urls = [
             f"json://probed:{URL_PASSWORD}@127.0.0.1:{_closed_port()}/down",
             f"json://127.0.0.1:{slow.port}/hook",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers.daemonproc import DaemonProc, wait_for
+from helpers.daemonproc import DaemonProc, daemon_env, wait_for
 from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
 
 from probed import heartbeat
@@ -20,8 +19,7 @@ KEY = "sk-ant-api03-SECRET-1631-aaaaaaaaaaaaaaaa"
 
 
 def _status(config: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home)}
-    env.pop("PROBED_CONFIG", None)
+    env = daemon_env(home)
     return subprocess.run(
         [sys.executable, "-m", "probed", "status", "-c", str(config), *extra],
         capture_output=True, text=True, env=env, timeout=60,

@@ -8,11 +8,12 @@ answer with an error (to see `notify_failed`), `delay` makes it slow.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from probed.fakeprovider import serve, shut
 
 
 @dataclass(frozen=True)
@@ -63,18 +64,14 @@ class Recorder:
             def log_message(self, *_args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server, self._thread = serve(Handler, name="notifyserver")
         self.port = int(self.server.server_address[1])
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Recorder:
-        self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        shut(self.server)
         self._thread.join(5)
 
     def on(self, path_prefix: str) -> list[Request]:

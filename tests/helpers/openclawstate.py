@@ -42,6 +42,17 @@ def cooldown(until_ms: int, reason: str = "rate_limit") -> dict[str, Any]:
     }
 
 
+def billing_disabled(t0: int) -> dict[str, Any]:
+    """Disabled for billing at `t0` - 1 s, for 5 h (OpenClaw's first billing window)."""
+    return {
+        "disabledUntil": t0 + 5 * 3600_000,
+        "disabledReason": "billing",
+        "errorCount": 1,
+        "failureCounts": {"billing": 1},
+        "lastFailureAt": t0 - 1000,
+    }
+
+
 class AgentStore:
     """One agent's store on disk, in either era; `write` replaces profiles and usage at once."""
 

@@ -22,10 +22,12 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from probed.fakeprovider import QuietHandler, serve, shut
 
 CREDENTIAL = "<credential>"
 
@@ -96,15 +98,12 @@ class Recorder:
         class Handler(_Handler):
             owner = recorder
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server, _ = serve(Handler, name="recorder")
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            shut(self._server)
             self._server = None
 
     def __enter__(self) -> Recorder:
@@ -124,18 +123,8 @@ class Recorder:
             self.captured.append(captured)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     owner: Recorder
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
 
     def do_CONNECT(self) -> None:
         """A tunnel to `host:443`: end TLS here as that host and serve what comes through."""
@@ -166,12 +155,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.owner._keep(captured)
         refusal = self.owner.refuse(captured) if self.owner.refuse else None
         if refusal is not None:
-            self._send(refusal[0], "application/json", refusal[1])
+            self._send_text(refusal[0], "application/json", refusal[1])
             return
         path = urlsplit(self.path).path
         stream = (isinstance(body, dict) and body.get("stream") is True) or "alt=sse" in self.path
         if method == "GET":
-            self._send(200, "application/json", _model_list(path))
+            self._send_text(200, "application/json", _model_list(path))
         elif path.endswith("/messages"):
             self._answer(stream, _ANTHROPIC_SSE, _ANTHROPIC_JSON)
         elif ":generateContent" in path or ":streamGenerateContent" in path:
@@ -181,17 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, stream: bool, sse: str, plain: dict[str, Any]) -> None:
         if stream:
-            self._send(200, "text/event-stream", sse)
+            self._send_text(200, "text/event-stream", sse)
         else:
-            self._send(200, "application/json", json.dumps(plain))
+            self._send_text(200, "application/json", json.dumps(plain))
 
-    def _send(self, status: int, ctype: str, text: str) -> None:
-        data = text.encode()
-        self.send_response(status)
-        self.send_header("content-type", ctype)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    def _send_text(self, status: int, ctype: str, text: str) -> None:
+        self._send(status, text.encode(), {"content-type": ctype})
 
 
 def _model_list(path: str) -> str:
