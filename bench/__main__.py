@@ -32,7 +32,12 @@ LITELLM_ON = ("billing_early_9.6", "billing_early_5.28_fallback")
 
 
 def jobs(
-    scenarios: tuple[Scenario, ...], *, smoke: bool, repeats: int, litellm: bool
+    scenarios: tuple[Scenario, ...],
+    *,
+    smoke: bool,
+    repeats: int,
+    litellm: bool,
+    alternatives: bool = True,
 ) -> list[tuple[str, Callable[[], RunResult]]]:
     """(what, run) for every run of the recovery section, the slow ones first."""
     out: list[tuple[str, Callable[[], RunResult]]] = []
@@ -45,7 +50,7 @@ def jobs(
                 one = replace(one, phase=PHASES[i % len(PHASES)])
             run = partial(run_gateway, one, with_probed=True, repeat=i)
             out.append((f"{sc.name} probed #{i}", run))
-            if smoke:
+            if smoke or not alternatives:
                 continue
             alone = partial(run_gateway, one, with_probed=False, repeat=i)
             out.append((f"{sc.name} alone #{i}", alone))
@@ -70,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parallel", type=int, default=None, help="recovery runs at once")
     ap.add_argument("--scenarios", default="", help="comma-separated scenario names (full run)")
     ap.add_argument("--no-litellm", action="store_true", help="leave the LiteLLM peer out")
+    ap.add_argument(
+        "--probed-only",
+        action="store_true",
+        help="run probed's systems only (the alternatives do not depend on probed's code)",
+    )
     ap.add_argument("--runs-json", default="", help="also write every run's figures here")
     ap.add_argument(
         "--recovery-from", default="", help="take the recovery runs from a --runs-json file"
@@ -102,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             smoke=smoke,
             repeats=args.repeats or (1 if smoke else 3),
             litellm=not args.no_litellm,
+            alternatives=not args.probed_only,
         )
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             futures = [(what, pool.submit(run)) for what, run in todo]
