@@ -108,15 +108,16 @@ class Listed:
         """The entry's provider and type; None for entries OpenClaw itself would drop."""
         kind = raw.get("type", raw.get("mode"))
         provider = raw.get("provider")
-        if kind not in CREDENTIAL_TYPES or not isinstance(provider, str) or not provider.strip():
+        if kind not in CREDENTIAL_TYPES or not isinstance(provider, str):
             return None
-        return _listed(normalize_provider(provider), kind)
+        return _listed(provider, kind)
 
 
 @functools.lru_cache(maxsize=4096)
-def _listed(provider: str, kind: CredentialType) -> Listed:
-    """A fleet has a handful of (provider, type) pairs over 100,000 profiles: one object each."""
-    return Listed(provider, kind)
+def _listed(provider: str, kind: CredentialType) -> Listed | None:
+    """A fleet has a handful of (provider, type) pairs over 100,000 profiles: each is checked
+    and normalized once, and shared."""
+    return Listed(normalize_provider(provider), kind) if provider.strip() else None
 
 
 @dataclass(frozen=True, slots=True)

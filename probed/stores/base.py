@@ -86,7 +86,7 @@ def listed_profiles(raw: Mapping[str, Any]) -> dict[str, Listed]:
     (one rule, `Listed.from_json`), and nothing read from their credential fields."""
     out: dict[str, Listed] = {}
     for pid, entry in raw.items():
-        if isinstance(entry, Mapping):
+        if type(entry) is dict or isinstance(entry, Mapping):  # JSON's own dict: no ABC check
             listed = Listed.from_json(entry)
             if listed is not None:
                 out[pid] = listed
