@@ -450,9 +450,17 @@ class Daemon:
     def _own_records(
         self, agent: str, records: list[ProbeRecord] | None = None
     ) -> dict[tuple[str, str | None], ProbeRecord]:
-        """probed's own verdicts for one agent's keys (one ledger read per pass)."""
-        rows = self._ledger_rows() if records is None else records
-        return {(r.profile, r.model): r for r in rows if r.agent == agent}
+        """probed's own verdicts for one agent's keys: from the whole-ledger read a scan
+        shares, else one indexed read of this agent's rows (a pass after each probe)."""
+        if records is not None:
+            return {(r.profile, r.model): r for r in records if r.agent == agent}
+        if self.ctx is None:
+            return {}
+        try:
+            rows = self.ctx.ledger.of_agent(agent)
+        except ProbedError:
+            return {}  # unreadable: every window is decided afresh, nothing is lost
+        return {(r.profile, r.model): r for r in rows}
 
     def _wanted(
         self,
