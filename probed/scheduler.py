@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,6 +99,8 @@ class ProbeScheduler:
         self._heap: list[tuple[datetime, int, Key]] = []
         self._wake = anyio.Event()  # set when the earliest deadline may have moved
         self._serving = False
+        self._tracked: set[Key] = set()  # keys with a deadline or a run (see _track)
+        self._per_profile: Counter[tuple[str, str]] = Counter()  # of the tracked keys
         self._running: set[Key] = set()
         self._pending: dict[Key, datetime] = {}  # deadlines that arrived while the key ran
         self._idle = anyio.Event()
@@ -167,6 +170,7 @@ class ProbeScheduler:
             return
         if key in self._running:
             self._pending[key] = at
+            self._track(key)
             self.version += 1
         else:
             self._arm(key, at)
@@ -179,6 +183,7 @@ class ProbeScheduler:
     def cancel(self, key: Key) -> bool:
         """Forget the key's deadline (a run in flight finishes). True if something was armed."""
         had = self._disarm(key) or self._pending.pop(key, None) is not None
+        self._track(key)
         self.version += 1
         return had
 
@@ -212,9 +217,24 @@ class ProbeScheduler:
         return best
 
     def unusable_profiles(self) -> int:
-        """Distinct (agent, profile) with a deadline or a run."""
-        keys = itertools.chain(self._deadline, self._pending, self._running)
-        return len({(k.agent, k.profile) for k in keys})
+        """Distinct (agent, profile) with a deadline or a run: kept as keys come and go, so
+        STATUS= never walks 10,000 keys on the event loop while probes run."""
+        return len(self._per_profile)
+
+    def _track(self, key: Key) -> None:
+        """Count the key's profile while the key has a deadline (armed or pending) or a run."""
+        tracked = key in self._deadline or key in self._pending or key in self._running
+        if tracked == (key in self._tracked):
+            return
+        profile = (key.agent, key.profile)
+        if tracked:
+            self._tracked.add(key)
+            self._per_profile[profile] += 1
+        else:
+            self._tracked.discard(key)
+            self._per_profile[profile] -= 1
+            if self._per_profile[profile] <= 0:
+                del self._per_profile[profile]
 
     def rearm_all(self) -> None:
         """Measure every wait again (after a wall-clock step: the timer slept on the old one)."""
@@ -231,6 +251,7 @@ class ProbeScheduler:
         self._armed_seq[key] = seq  # any older entry of the key is stale from now on
         self._deadline[key] = at
         self.version += 1
+        self._track(key)
         head = self._head()
         heapq.heappush(self._heap, (at, seq, key))
         if head is None or at < head[0]:
@@ -243,6 +264,7 @@ class ProbeScheduler:
         seq = self._armed_seq.pop(key, None)
         self._deadline.pop(key, None)
         self.version += 1
+        self._track(key)
         return seq is not None  # its heap entry is stale now, and skipped when reached
 
     def _head(self) -> tuple[datetime, int, Key] | None:
@@ -284,6 +306,7 @@ class ProbeScheduler:
         del self._deadline[key]
         self.version += 1
         self._running.add(key)
+        self._track(key)
         self._idle = anyio.Event() if self._idle.is_set() else self._idle
         self._tg.start_soon(self._run, key)
 
@@ -300,6 +323,7 @@ class ProbeScheduler:
             nxt = self._pending.pop(key, None)
             if nxt is not None and not self._closing:
                 self._arm(key, nxt)
+            self._track(key)
             if not self._running:
                 self._idle.set()
 

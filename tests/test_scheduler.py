@@ -272,3 +272,36 @@ async def test_ten_thousand_keys_are_deadlines_not_jobs_and_stale_entries_never_
     assert [k for k, _ in rec.calls] == [keys[7], keys[9]]
     assert len(sched.scheduled()) == 10_000 - 3
     assert armed_s < 2.0  # a push each (milliseconds idle); as APScheduler jobs, seconds
+
+
+@pytest.mark.anyio
+async def test_unusable_profiles_counts_distinct_profiles_as_keys_come_and_go() -> None:
+    gate = anyio.Event()
+
+    async def held(key: Key) -> None:
+        await gate.wait()
+
+    sched = ProbeScheduler(held)
+    a_model = Key(A.agent, A.profile, "opus")
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        assert sched.unusable_profiles() == 0
+        sched.schedule_many([(A, soon(5_000)), (a_model, soon(5_000)), (B, soon(10))])
+        assert sched.unusable_profiles() == 2  # A and its model are one profile
+        with anyio.fail_after(2):
+            while not sched.is_running(B):
+                await anyio.sleep(0.005)
+        assert sched.unusable_profiles() == 2  # running counts
+        sched.schedule(B, soon(5_000))  # pending behind its run
+        sched.cancel(A)
+        assert sched.unusable_profiles() == 2  # a_model still holds A's profile
+        sched.cancel(a_model)
+        assert sched.unusable_profiles() == 1
+        gate.set()
+        with anyio.fail_after(2):
+            while sched.is_running(B):
+                await anyio.sleep(0.005)
+        assert sched.unusable_profiles() == 1 and sched.is_scheduled(B)  # re-armed
+        sched.cancel(B)
+        assert sched.unusable_profiles() == 0
+        tg.cancel_scope.cancel()
