@@ -65,7 +65,10 @@ ANNOUNCE_MAX = 200  # probe_scheduled lines one scan logs at info level (see _an
 
 def _may_have_window(raw: object) -> bool:
     """False when a usageStats entry cannot hold a recorded window (`Usage.recorded()` is
-    None without one of these keys): lets a pass skip parsing the usable majority."""
+    None without one of these keys): lets a pass skip parsing the usable majority. Asked for
+    every profile of every pass: JSON's own dict is tested without the ABC and a generator."""
+    if type(raw) is dict:
+        return "cooldownUntil" in raw or "disabledUntil" in raw or "blockedUntil" in raw
     return isinstance(raw, Mapping) and any(k in raw for k in _WINDOW_KEYS)
 
 
@@ -451,9 +454,17 @@ class Daemon:
     def _own_records(
         self, agent: str, records: list[ProbeRecord] | None = None
     ) -> dict[tuple[str, str | None], ProbeRecord]:
-        """probed's own verdicts for one agent's keys (one ledger read per pass)."""
-        rows = self._ledger_rows() if records is None else records
-        return {(r.profile, r.model): r for r in rows if r.agent == agent}
+        """probed's own verdicts for one agent's keys: from the whole-ledger read a scan
+        shares, else one indexed read of this agent's rows (a pass after each probe)."""
+        if records is not None:
+            return {(r.profile, r.model): r for r in records if r.agent == agent}
+        if self.ctx is None:
+            return {}
+        try:
+            rows = self.ctx.ledger.of_agent(agent)
+        except ProbedError:
+            return {}  # unreadable: every window is decided afresh, nothing is lost
+        return {(r.profile, r.model): r for r in rows}
 
     def _wanted(
         self,
@@ -497,7 +508,8 @@ class Daemon:
                     reason=recorded.reason,
                 )
             window, history = _window(recorded, usage, record)
-            sig = self._signature(key, recorded, usage, history)
+            # without a record of its own, the window is the one the signature is made of
+            sig = self._signature(key, recorded, usage, history, window if record is None else None)
             if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
                 at = self.sched.deadline(key) or now
                 out[key] = (sig, at, True, profile, usage)
@@ -670,11 +682,19 @@ class Daemon:
         await self._evaluate(store, finished=key)  # arms the decision's own next-probe time
 
     def _signature(
-        self, key: Key, recorded: View, usage: Usage, history: policy.History
+        self,
+        key: Key,
+        recorded: View,
+        usage: Usage,
+        history: policy.History,
+        window: policy.Window | None = None,
     ) -> tuple[Any, ...]:
         """What a key's time is decided on: the same signature, the same time (no redraw).
-        A next-probe time the daemon itself recorded for `probed status` is not part of it."""
-        window, _ = _window(recorded, usage, None)
+        A next-probe time the daemon itself recorded for `probed status` is not part of it.
+        `window` is OpenClaw's window read without probed's record, when the caller has it
+        (start-up evaluates 10,000 keys)."""
+        if window is None:
+            window, _ = _window(recorded, usage, None)
         stands = policy.own_verdict_stands(window, history)
         return (
             recorded.state,

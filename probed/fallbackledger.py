@@ -77,6 +77,17 @@ class FallbackLedger(Ledger):
         found.update(self._mem)
         return [found[k] for k in sorted(found)]
 
+    def of_agent(self, agent: str) -> list[ProbeRecord]:
+        """One agent's records, those kept in memory winning (as in `all`)."""
+        try:
+            found = {(r.profile, r.model or ""): r for r in super().of_agent(agent)}
+        except _FAILURES as exc:
+            if not self._mem:
+                raise exc if isinstance(exc, ProbedError) else StoreError(str(exc)) from None
+            found = {}
+        found.update({(k[1], k[2]): r for k, r in self._mem.items() if k[0] == agent})
+        return [found[k] for k in sorted(found)]
+
     def record_probe(self, *args: Any, **kwargs: Any) -> ProbeRecord:
         """`Ledger.record_probe`, whatever its parameters; in memory when it cannot be written
         (the streak then grows from what memory or the file last held)."""

@@ -195,6 +195,30 @@ class Ledger:
                 ]
         return [_record(r) for r in rows]
 
+    def of_agent(self, agent: str) -> list[ProbeRecord]:
+        """One agent's records, by the primary key's prefix: a pass over one store needs its
+        own agent's verdicts, and reading all of a 10,000-row ledger for them blocked the
+        event loop for tens of milliseconds after every probe."""
+        with self._reading() as conn:
+            if conn is None:
+                return []
+            try:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM probes WHERE agent=? ORDER BY profile, model",  # noqa: S608 - fixed names
+                    (agent,),
+                ).fetchall()
+            except sqlite3.OperationalError:
+                rows = [
+                    (*r, None)
+                    for r in conn.execute(
+                        "SELECT agent, profile, model, last_probe_at, last_result,"
+                        " consecutive_failures, next_probe_at FROM probes WHERE agent=?"
+                        " ORDER BY profile, model",
+                        (agent,),
+                    ).fetchall()
+                ]
+        return [_record(r) for r in rows]
+
     def record_probe(
         self,
         agent: str,

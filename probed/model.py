@@ -8,6 +8,7 @@ never cools down and the per-model scoping of some cooldowns.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -92,6 +93,34 @@ class Credential:
 
 
 @dataclass(frozen=True, slots=True)
+class Listed:
+    """What a listing shows of a profile (`probed status`): its provider and credential type.
+
+    The one rule for which `profiles` entries OpenClaw keeps lives here, and `Profile.from_json`
+    applies it too, so a display read (probed.stores.display) lists exactly the profiles a full
+    read parses, without reading a single credential field."""
+
+    provider: str  # normalized, as Profile.provider
+    type: CredentialType
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Listed | None:
+        """The entry's provider and type; None for entries OpenClaw itself would drop."""
+        kind = raw.get("type", raw.get("mode"))
+        provider = raw.get("provider")
+        if kind not in CREDENTIAL_TYPES or not isinstance(provider, str):
+            return None
+        return _listed(provider, kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _listed(provider: str, kind: CredentialType) -> Listed | None:
+    """A fleet has a handful of (provider, type) pairs over 100,000 profiles: each is checked
+    and normalized once, and shared."""
+    return Listed(normalize_provider(provider), kind) if provider.strip() else None
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     id: str
     provider: str  # normalized: trimmed, lower-case (OpenClaw's normalizeProviderId)
@@ -102,10 +131,10 @@ class Profile:
     @classmethod
     def from_json(cls, profile_id: str, raw: Mapping[str, Any]) -> Profile | None:
         """Parse one `profiles` entry; None for entries OpenClaw itself would drop."""
-        kind = raw.get("type", raw.get("mode"))
-        provider = raw.get("provider")
-        if kind not in CREDENTIAL_TYPES or not isinstance(provider, str) or not provider.strip():
+        listed = Listed.from_json(raw)
+        if listed is None:
             return None
+        kind = listed.type
         key = raw.get("key", raw.get("apiKey"))
         expires = raw.get("expires")
         credential = Credential(
@@ -121,7 +150,7 @@ class Profile:
         email = raw.get("email")
         return cls(
             id=profile_id,
-            provider=normalize_provider(provider),
+            provider=listed.provider,
             type=kind,
             credential=credential,
             email=email if isinstance(email, str) else None,

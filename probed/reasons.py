@@ -7,6 +7,7 @@ OpenClaw will honour (it silently drops any word it does not know).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -121,6 +122,17 @@ def from_openclaw(word: str | None) -> Reason | None:
     """Read a reason OpenClaw recorded, in probed's words (None when nothing was recorded)."""
     if word is None:
         return None
+    return _from_word(word)
+
+
+@functools.lru_cache(maxsize=512)
+def _from_word(word: str) -> Reason:
+    """A fleet records a handful of words over thousands of windows: each is read once
+    (`Reason(word)` goes through the enum's slow lookup)."""
+    return _read_word(word)
+
+
+def _read_word(word: str) -> Reason:
     try:
         return Reason(word)
     except ValueError:

@@ -1,14 +1,16 @@
-"""When each probe runs: one APScheduler 3.11 job per unusable (agent, profile[, model]) key.
+"""When each probe runs: one deadline per unusable (agent, profile[, model]) key, on one timer.
 
-APScheduler 3 has sharp edges, each configured around here:
+The deadlines live in a heap owned here, and one task sleeps until the earliest of them. Arming a
+key is a push (about a microsecond), so start-up arms 10,000 keys in milliseconds; as one
+APScheduler job each they took half a second, `add_job` checking the callable's signature every
+time. APScheduler 3.11 still runs the heartbeat job, whose pitfalls are configured around:
 
 - a one-shot more than `misfire_grace_time` late is silently dropped: the grace is None;
 - naive datetimes are read in local time: the scheduler runs in UTC and only aware datetimes go in;
-- re-adding a job id while its previous run is in flight drops the new job: every attempt gets its
-  own job id, and the work itself runs in our own task group, so the job returns at once;
-- job tasks live outside structured concurrency: ours do not, `drain()` finishes or cancels them;
-- it sleeps on wall-clock deadlines: a step of the wall clock against the monotonic one triggers
-  a wake-up and a re-arm of every job.
+- job tasks live outside structured concurrency: the probe runs are ours, `drain()` finishes or
+  cancels them;
+- deadlines are wall-clock times: a step of the wall clock against the monotonic one wakes the
+  timer (and APScheduler) to measure every remaining wait again.
 
 A key runs at most once at a time. A deadline that arrives while its key is running is kept and
 applied when the run ends (never dropped). A `progress` counter moves on every completed run and on
@@ -17,9 +19,10 @@ a heartbeat job, so the daemon can feed systemd's watchdog only while the schedu
 
 from __future__ import annotations
 
-import contextlib
+import heapq
 import itertools
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,10 +30,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from probed.logs import get_logger
@@ -52,6 +52,7 @@ class Key:
 
 
 RunKey = Callable[[Key], Awaitable[None]]
+MAX_SLEEP_S = 30.0  # the timer measures its wait again at least this often
 
 
 def spread(
@@ -92,8 +93,14 @@ class ProbeScheduler:
         self._sched: AsyncIOScheduler | None = None
         self._tg: anyio.abc.TaskGroup | None = None
         self._seq = itertools.count(1)
-        self._deadline: dict[Key, datetime] = {}  # key -> when its job fires (armed)
-        self._job_id: dict[Key, str] = {}  # key -> id of the job currently armed for it
+        self._deadline: dict[Key, datetime] = {}  # key -> when it fires (armed)
+        self._armed_seq: dict[Key, int] = {}  # key -> its live entry in the heap
+        # (at, seq, key); an entry whose seq is not the key's armed one is stale, and skipped
+        self._heap: list[tuple[datetime, int, Key]] = []
+        self._wake = anyio.Event()  # set when the earliest deadline may have moved
+        self._serving = False
+        self._tracked: set[Key] = set()  # keys with a deadline or a run (see _track)
+        self._per_profile: Counter[tuple[str, str]] = Counter()  # of the tracked keys
         self._running: set[Key] = set()
         self._pending: dict[Key, datetime] = {}  # deadlines that arrived while the key ran
         self._idle = anyio.Event()
@@ -125,9 +132,12 @@ class ProbeScheduler:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
                 tg.start_soon(self._watch_clock)
+                tg.start_soon(self._timer)
+                self._serving = True
                 task_status.started()
                 await anyio.sleep_forever()
         finally:
+            self._serving = False
             self._tg = None
             self._sched = None
             if sched.running:
@@ -160,29 +170,20 @@ class ProbeScheduler:
             return
         if key in self._running:
             self._pending[key] = at
+            self._track(key)
             self.version += 1
         else:
             self._arm(key, at)
 
     def schedule_many(self, items: Iterable[tuple[Key, datetime]]) -> None:
-        """Like `schedule` for each item, re-timing the wake-up once for all of them."""
-        entries = list(items)
-        # A running APScheduler re-times its wake-up on every add_job; paused, it does so once
-        # on resume (10,000 keys at start-up). Nothing can fire in between: no await here.
-        pause = self._sched is not None and self._sched.state == STATE_RUNNING and len(entries) > 1
-        if pause:
-            assert self._sched is not None  # noqa: S101 - for mypy
-            self._sched.pause()
-        try:
-            for key, at in entries:
-                self.schedule(key, at)
-        finally:
-            if pause and self._sched is not None:
-                self._sched.resume()
+        """Like `schedule` for each item (start-up arms 10,000 keys this way)."""
+        for key, at in items:
+            self.schedule(key, at)
 
     def cancel(self, key: Key) -> bool:
         """Forget the key's deadline (a run in flight finishes). True if something was armed."""
         had = self._disarm(key) or self._pending.pop(key, None) is not None
+        self._track(key)
         self.version += 1
         return had
 
@@ -206,61 +207,106 @@ class ProbeScheduler:
         return sorted((at, k) for k, at in {**self._deadline, **self._pending}.items())
 
     def earliest(self) -> tuple[datetime, Key] | None:
-        """The next deadline, in one pass without sorting (STATUS= asks every second)."""
-        best: tuple[datetime, Key] | None = None
-        for table in (self._deadline, self._pending):
-            if table:
-                key = min(table, key=table.__getitem__)
-                if best is None or table[key] < best[0]:
-                    best = (table[key], key)
+        """The next deadline, from the heap's head (STATUS= asks every second)."""
+        head = self._head()
+        best = (head[0], head[2]) if head is not None else None
+        if self._pending:
+            key = min(self._pending, key=self._pending.__getitem__)
+            if best is None or self._pending[key] < best[0]:
+                best = (self._pending[key], key)
         return best
 
     def unusable_profiles(self) -> int:
-        """Distinct (agent, profile) with a deadline or a run."""
-        keys = itertools.chain(self._deadline, self._pending, self._running)
-        return len({(k.agent, k.profile) for k in keys})
+        """Distinct (agent, profile) with a deadline or a run: kept as keys come and go, so
+        STATUS= never walks 10,000 keys on the event loop while probes run."""
+        return len(self._per_profile)
+
+    def _track(self, key: Key) -> None:
+        """Count the key's profile while the key has a deadline (armed or pending) or a run."""
+        tracked = key in self._deadline or key in self._pending or key in self._running
+        if tracked == (key in self._tracked):
+            return
+        profile = (key.agent, key.profile)
+        if tracked:
+            self._tracked.add(key)
+            self._per_profile[profile] += 1
+        else:
+            self._tracked.discard(key)
+            self._per_profile[profile] -= 1
+            if self._per_profile[profile] <= 0:
+                del self._per_profile[profile]
 
     def rearm_all(self) -> None:
-        """Re-add every job (after a wall-clock step: APScheduler's timer slept on the old one)."""
-        for key, at in list(self._deadline.items()):
-            self._arm(key, at)
+        """Measure every wait again (after a wall-clock step: the timer slept on the old one)."""
+        self._wake.set()
         if self._sched is not None:
             self._sched.wakeup()
 
     # ---- internals -------------------------------------------------------------------------
 
     def _arm(self, key: Key, at: datetime) -> None:
-        if self._sched is None:
+        if not self._serving:
             raise RuntimeError("the scheduler is not running")
-        self._disarm(key)
-        job_id = f"probe:{key}#{next(self._seq)}"
-        self._job_id[key] = job_id
+        seq = next(self._seq)
+        self._armed_seq[key] = seq  # any older entry of the key is stale from now on
         self._deadline[key] = at
         self.version += 1
-        self._sched.add_job(
-            self._fire, DateTrigger(at, timezone=UTC), args=[key, job_id], id=job_id
-        )
+        self._track(key)
+        head = self._head()
+        heapq.heappush(self._heap, (at, seq, key))
+        if head is None or at < head[0]:
+            self._wake.set()
+        if len(self._heap) > 2 * len(self._armed_seq) + 1024:  # mostly stale: rebuild
+            self._heap = [e for e in self._heap if self._armed_seq.get(e[2]) == e[1]]
+            heapq.heapify(self._heap)
 
     def _disarm(self, key: Key) -> bool:
-        job_id = self._job_id.pop(key, None)
+        seq = self._armed_seq.pop(key, None)
         self._deadline.pop(key, None)
         self.version += 1
-        if job_id is None:
-            return False
-        if self._sched is not None:
-            # fired already: `_fire` will see it is no longer current
-            with contextlib.suppress(JobLookupError):
-                self._sched.remove_job(job_id)
-        return True
+        self._track(key)
+        return seq is not None  # its heap entry is stale now, and skipped when reached
 
-    async def _fire(self, key: Key, job_id: str) -> None:
-        """The APScheduler job: hand the key to our task group and return at once."""
-        if self._job_id.get(key) != job_id or self._tg is None or self._closing:
-            return  # superseded by a newer deadline, or shutting down
-        del self._job_id[key]
+    def _head(self) -> tuple[datetime, int, Key] | None:
+        """The earliest live entry, dropping the stale ones above it."""
+        heap = self._heap
+        while heap and self._armed_seq.get(heap[0][2]) != heap[0][1]:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    async def _timer(self) -> None:
+        """Sleep until the earliest deadline (or until it moves), fire what is due, repeat."""
+        while True:
+            self._wake = anyio.Event()  # before looking: an arm from here on sets this one
+            wait = self._fire_due()
+            if wait is None:
+                await self._wake.wait()
+            else:
+                with anyio.move_on_after(min(wait, MAX_SLEEP_S)):
+                    await self._wake.wait()
+
+    def _fire_due(self) -> float | None:
+        """Start every key whose deadline has come; seconds until the next one, if any."""
+        now = datetime.now(UTC)
+        while (head := self._head()) is not None:
+            at, _, key = head
+            if at > now:
+                return (at - now).total_seconds()
+            if self._closing:
+                return None  # draining: nothing fires (the deadlines stay, as they are)
+            heapq.heappop(self._heap)
+            self._fire(key)
+        return None
+
+    def _fire(self, key: Key) -> None:
+        """Hand the key to our task group: the run is ours to finish or cancel."""
+        if self._tg is None:
+            return
+        del self._armed_seq[key]
         del self._deadline[key]
         self.version += 1
         self._running.add(key)
+        self._track(key)
         self._idle = anyio.Event() if self._idle.is_set() else self._idle
         self._tg.start_soon(self._run, key)
 
@@ -277,6 +323,7 @@ class ProbeScheduler:
             nxt = self._pending.pop(key, None)
             if nxt is not None and not self._closing:
                 self._arm(key, nxt)
+            self._track(key)
             if not self._running:
                 self._idle.set()
 

@@ -10,7 +10,9 @@ for the gateway to take it, one `GET /readyz` on loopback brings its verdict up 
 from __future__ import annotations
 
 import functools
+import json
 import math
+import operator
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,13 +25,12 @@ from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
 from probed.confirm import GatewaySeen, Verdict
 from probed.errors import NotFound, ProbedError, StoreError, unforeseen
-from probed.gatewayview import look
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import OK_VIEW, canonical_provider
 from probed.reasons import from_openclaw, refine
 from probed.reload import current_verdict
 from probed.repairlog import RepairLog
-from probed.stores.base import Store
+from probed.stores.base import Store, read_listing
 from probed.stores.discover import discover, legacy_warnings
 
 
@@ -136,7 +137,7 @@ def collect(
         if agent and store.agent != agent:
             continue
         try:
-            snap = store.read()
+            snap = read_listing(store)
         except ProbedError as exc:
             at = exc.path if isinstance(exc, StoreError) and exc.path else store.location
             errors.append(Unreadable(store.agent, str(at), str(exc)))
@@ -166,9 +167,15 @@ def collect(
                 if view.until_ms is not None
                 else None
             )
-            rec = records.get((store.agent, pid, view.model or "")) or records.get(
-                (store.agent, pid, "")
+            rec = (
+                records.get((store.agent, pid, view.model or ""))
+                or records.get((store.agent, pid, ""))
+                if records
+                else None
             )
+            if rec is None and view.usable:  # most rows of a big fleet: nothing more to look up
+                rows.append(Row(store.agent, pid, profile.provider, profile.type, *_OK_TAIL))
+                continue
             if view.usable:
                 action = OK_ACTION
             else:
@@ -196,7 +203,7 @@ def collect(
                 )
             )
     rows = _with_gateway(config, rows, now_ms)
-    rows.sort(key=lambda r: (r.agent, r.provider, r.profile))
+    rows.sort(key=_ROW_ORDER)
     notes = bad_values + [
         Note(w.agent, str(w.path), w.message)
         for w in legacy_warnings(config.openclaw.state_dir, found)
@@ -212,6 +219,9 @@ def collect(
 
 
 _WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
+# A usable row with no probe on record, after its agent, profile, provider and type.
+_OK_TAIL = ("ok", None, None, None, None, None, None, None, OK_ACTION)
+_ROW_ORDER = operator.attrgetter("agent", "provider", "profile")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -233,6 +243,8 @@ def _with_gateway(config: Config, rows: list[Row], now_ms: int) -> list[Row]:
         return rows
     seen: GatewaySeen | None = None
     if any(not r.verdict.settled for r in records.values()):
+        from probed.gatewayview import look  # noqa: PLC0415 - httpx, only with an open repair
+
         seen = look(config.openclaw.state_dir, now_ms=now_ms)
     out: list[Row] = []
     for row in rows:
@@ -332,10 +344,7 @@ _GATEWAY_CELL = {
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
     idle = report.daemon is not None and not report.daemon.running
-    if idle:  # no daemon: no NEXT time, since nobody would run it
-        from dataclasses import replace  # noqa: PLC0415 - only without a daemon
-
-        report = replace(report, rows=tuple(replace(r, next_probe_at=None) for r in report.rows))
+    # no daemon: no NEXT time, since nobody would run it
 
     now = report.generated_at
     header: tuple[str, ...] = (
@@ -351,6 +360,22 @@ def render_table(report: Report, *, width: int = 100) -> str:
     )
     cells: list[tuple[str, ...]] = []
     for r in report.rows:
+        if r.until is None and r.last_probe_at is None and r.next_probe_at is None:
+            # most rows of a big fleet: usable, never probed; no time to format
+            cells.append(
+                (
+                    r.agent,
+                    r.profile,
+                    r.provider,
+                    r.state,
+                    r.reason or "-",
+                    "-",
+                    "-",
+                    "-",
+                    _GATEWAY_CELL.get(r.gateway, "-") if r.gateway else "-",
+                )
+            )
+            continue
         last = "-"
         if r.last_probe_at is not None:
             last = f"{r.last_probe_result or '?'} {_ago(r.last_probe_at, now)}"
@@ -363,14 +388,16 @@ def render_table(report: Report, *, width: int = 100) -> str:
                 r.reason or "-",
                 _until(r, now),
                 last,
-                _in(r.next_probe_at, now),
+                "-" if idle else _in(r.next_probe_at, now),
                 _GATEWAY_CELL.get(r.gateway, "-") if r.gateway else "-",
             )
         )
     if not any(r.gateway for r in report.rows):  # no repair on record: no column for it
         header = header[:-1]
         cells = [c[:-1] for c in cells]
-    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(header)]
+    columns = list(zip(*cells, strict=True)) if cells else [() for _ in header]
+    pairs = zip(header, columns, strict=True)
+    widths = [max(len(h), max(map(len, col), default=0)) for h, col in pairs]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [summary_line(report), "", fmt.format(*header).rstrip()]
     for row, data in zip(report.rows, cells, strict=True):
@@ -405,3 +432,31 @@ def render_table(report: Report, *, width: int = 100) -> str:
             )
         )
     return "\n".join(out) + "\n"
+
+
+# ---- the document for scripts ------------------------------------------------------------
+
+_ROW_ITEM_SEP = ",\n      "  # between two fields of a row, as `indent=2` puts them
+_PLACEHOLDER = '\n  "profiles": [],'
+
+
+def render_json(report: Report) -> str:
+    """`json.dumps(report.to_json(), indent=2)`, byte for byte, in a fraction of its time.
+
+    With `indent`, the standard library encodes in Python: 1.6 million fields at 100,000
+    profiles took seconds. A row is a flat object of scalars, so all rows are encoded in one
+    call of the C encoder with the separator `indent=2` puts between a row's fields; the
+    boundaries between rows are then the only `},` + separator + `{` in the text (a raw
+    newline never occurs inside an encoded string) and get the list's own separator. The rest
+    of the document is small and goes through `indent=2` itself."""
+    doc = report.to_json()
+    rows = doc["profiles"]
+    doc["profiles"] = []
+    head = json.dumps(doc, indent=2)
+    if not rows:
+        return head
+    # `[{` fields `},` SEP `{` fields ... `}]`: cut the outer four, mend the boundaries
+    body = json.dumps(rows, separators=(_ROW_ITEM_SEP, ": "))[2:-2]
+    body = body.replace("}" + _ROW_ITEM_SEP + "{", "\n    },\n    {\n      ")
+    profiles = '\n  "profiles": [\n    {\n      ' + body + "\n    }\n  ],"
+    return head.replace(_PLACEHOLDER, profiles, 1)

@@ -85,3 +85,19 @@ def test_concurrent_processes_never_lose_a_spend(tmp_path: Path) -> None:
         p.join(60)
         assert p.exitcode == 0
     assert Ledger(tmp_path).paid_today("p", NOW) == 100
+
+
+def test_of_agent_is_that_agents_rows_of_all(tmp_path: Path) -> None:
+    from probed.fallbackledger import FallbackLedger
+
+    at = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+    for ledger in (Ledger(tmp_path / "a"), FallbackLedger(tmp_path / "b")):
+        assert ledger.of_agent("main") == []
+        for agent in ("main", "mainx", "worker"):
+            for profile in ("anthropic:a", "openai:b"):
+                ledger.record_probe(agent, profile, None, at=at, result="quota", next_probe_at=at)
+        ledger.record_probe("main", "anthropic:a", "m1", at=at, result="ok", next_probe_at=None)
+        ledger.set_next("main", "openai:c", None, at + timedelta(hours=1))
+        mine = ledger.of_agent("main")
+        assert mine == [r for r in ledger.all() if r.agent == "main"]
+        assert len(mine) == 4 and {r.agent for r in mine} == {"main"}

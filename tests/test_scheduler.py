@@ -229,3 +229,79 @@ async def test_clock_step_rearms_every_job() -> None:
         await rec.wait_for(1)
         tg.cancel_scope.cancel()
     assert [k for k, _ in rec.calls] == [A]
+
+
+@pytest.mark.anyio
+async def test_an_earlier_deadline_wakes_the_timer_sleeping_on_a_later_one() -> None:
+    rec = Recorder()
+    sched = ProbeScheduler(rec)
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule(A, soon(10_000))
+        await anyio.sleep(0.02)  # the timer is asleep until A
+        t0 = time.monotonic()
+        sched.schedule(B, soon(20))
+        await rec.wait_for(1, timeout=2)
+        tg.cancel_scope.cancel()
+    assert [k for k, _ in rec.calls] == [B]
+    assert rec.calls[0][1] - t0 < 1.0
+
+
+@pytest.mark.anyio
+async def test_ten_thousand_keys_are_deadlines_not_jobs_and_stale_entries_never_fire() -> None:
+    rec = Recorder()
+    sched = ProbeScheduler(rec)
+    keys = [Key("main", f"p{i}") for i in range(10_000)]
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        far = soon(3_600_000)
+        t0 = time.perf_counter()
+        sched.schedule_many([(k, far) for k in keys])
+        armed_s = time.perf_counter() - t0
+        assert sched._sched is not None
+        assert [j.id for j in sched._sched.get_jobs()] == ["heartbeat"]  # one timer, no jobs
+        for _ in range(3):  # moved back and forth: each move leaves a stale heap entry
+            sched.schedule(keys[7], soon(3_000_000))
+            sched.schedule(keys[7], soon(30))
+        sched.cancel(keys[8])
+        sched.schedule(keys[9], soon(40))
+        await rec.wait_for(2)
+        await anyio.sleep(0.1)
+        assert sched.earliest() == (far, keys[0])
+        tg.cancel_scope.cancel()
+    assert [k for k, _ in rec.calls] == [keys[7], keys[9]]
+    assert len(sched.scheduled()) == 10_000 - 3
+    assert armed_s < 2.0  # a push each (milliseconds idle); as APScheduler jobs, seconds
+
+
+@pytest.mark.anyio
+async def test_unusable_profiles_counts_distinct_profiles_as_keys_come_and_go() -> None:
+    gate = anyio.Event()
+
+    async def held(key: Key) -> None:
+        await gate.wait()
+
+    sched = ProbeScheduler(held)
+    a_model = Key(A.agent, A.profile, "opus")
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        assert sched.unusable_profiles() == 0
+        sched.schedule_many([(A, soon(5_000)), (a_model, soon(5_000)), (B, soon(10))])
+        assert sched.unusable_profiles() == 2  # A and its model are one profile
+        with anyio.fail_after(2):
+            while not sched.is_running(B):
+                await anyio.sleep(0.005)
+        assert sched.unusable_profiles() == 2  # running counts
+        sched.schedule(B, soon(5_000))  # pending behind its run
+        sched.cancel(A)
+        assert sched.unusable_profiles() == 2  # a_model still holds A's profile
+        sched.cancel(a_model)
+        assert sched.unusable_profiles() == 1
+        gate.set()
+        with anyio.fail_after(2):
+            while sched.is_running(B):
+                await anyio.sleep(0.005)
+        assert sched.unusable_profiles() == 1 and sched.is_scheduled(B)  # re-armed
+        sched.cancel(B)
+        assert sched.unusable_profiles() == 0
+        tg.cancel_scope.cancel()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from probed.clock import utcnow
 from probed.config import Config
 from probed.reasons import EX_OK
-from probed.status import collect, render_table
+from probed.status import collect, render_json, render_table
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -20,7 +19,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         provider=getattr(args, "provider", None),
     )
     if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+        sys.stdout.write(render_json(report) + "\n")
     else:
         sys.stdout.write(render_table(report))
     for err in report.errors:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from probed.model import Profile, Usage, usage_of
+from probed.model import Listed, Profile, Usage, usage_of
 from probed.reasons import JSON_ERA_MODEL_SCOPED, OPENCLAW_MODEL_SCOPED
 from probed.transitions import (
     AGENT_DB_SUCCESS,
@@ -65,6 +65,40 @@ class Snapshot:
         return usage_of(self.state, profile_id, scoped_reasons=self.era.model_scoped_reasons)
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A read for display (`probed status`): each profile's provider and type, and the state.
+
+    No credential is parsed or resolved: listing 100,000 profiles is what `status` does, and
+    building each one's Credential was most of its time (see `read_for_display`)."""
+
+    agent: str
+    era: Era
+    profiles: Mapping[str, Listed]
+    state: Mapping[str, Any]  # the raw state payload; treat as read-only
+
+    def usage(self, profile_id: str) -> Usage:
+        return usage_of(self.state, profile_id, scoped_reasons=self.era.model_scoped_reasons)
+
+
+def listed_profiles(raw: Mapping[str, Any]) -> dict[str, Listed]:
+    """The `profiles` object as a listing shows it: the same entries `Profile.from_json` keeps
+    (one rule, `Listed.from_json`), and nothing read from their credential fields."""
+    out: dict[str, Listed] = {}
+    for pid, entry in raw.items():
+        if type(entry) is dict or isinstance(entry, Mapping):  # JSON's own dict: no ABC check
+            listed = Listed.from_json(entry)
+            if listed is not None:
+                out[pid] = listed
+    return out
+
+
+def listing_of(snap: Snapshot) -> Listing:
+    """A full read, shown as a listing (stores without a display read of their own)."""
+    profiles = {pid: Listed(p.provider, p.type) for pid, p in snap.profiles.items()}
+    return Listing(agent=snap.agent, era=snap.era, profiles=profiles, state=snap.state)
+
+
 Mutator = Callable[[dict[str, Any], Mapping[str, Profile]], T]
 
 
@@ -94,6 +128,22 @@ class Store(Protocol):
     def watch_paths(self) -> tuple[Path, ...]:
         """Files whose change means the state may have changed (for the daemon's watcher)."""
         ...
+
+
+@runtime_checkable
+class DisplayReadable(Protocol):
+    """A store that can list its profiles without parsing credentials (see Listing)."""
+
+    def read_for_display(self) -> Listing:
+        """What `read` would show, profiles as Listed; the same errors as `read`."""
+        ...
+
+
+def read_listing(store: Store) -> Listing:
+    """The store's listing: its own display read where it has one, else its full read."""
+    if isinstance(store, DisplayReadable):
+        return store.read_for_display()
+    return listing_of(store.read())
 
 
 FileSignature = tuple[tuple[int, int, int] | None, ...]

@@ -20,10 +20,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from probed.errors import ProbedError
-from probed.model import Profile
-from probed.stores.base import Era, FileSignature, Mutator, Snapshot, Store, file_signature
+from probed.model import Listed, Profile
+from probed.stores.base import (
+    Era,
+    FileSignature,
+    Listing,
+    Mutator,
+    Snapshot,
+    Store,
+    file_signature,
+    read_listing,
+)
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class InheritingStore:
@@ -60,6 +70,23 @@ class InheritingStore:
             state=snap.state,
         )
 
+    def read_for_display(self) -> Listing:
+        """`read` as a listing: neither this agent's nor main's credentials are parsed."""
+        own = read_listing(self.own)
+        stats = own.state.get("usageStats")
+        wanted = _wanted(stats, own.profiles)
+        if not wanted:
+            return own
+        try:
+            parent = read_listing(self.parent).profiles
+        except ProbedError:
+            parent = {}  # main's own listing reports what is wrong with it
+        extra = {pid: parent[pid] for pid in wanted if pid in parent}
+        if not extra:
+            return own
+        profiles: dict[str, Listed] = {**own.profiles, **extra}
+        return Listing(agent=own.agent, era=own.era, profiles=profiles, state=own.state)
+
     def update(self, mutate: Mutator[T]) -> T:
         def with_inherited(state: dict[str, Any], profiles: Mapping[str, Profile]) -> T:
             return mutate(state, self._with_inherited(state, profiles))
@@ -69,10 +96,7 @@ class InheritingStore:
     def _with_inherited(
         self, state: Mapping[str, Any], own: Mapping[str, Profile]
     ) -> Mapping[str, Profile]:
-        stats = state.get("usageStats")
-        if not isinstance(stats, Mapping):
-            return own
-        wanted = [pid for pid in stats if pid not in own]
+        wanted = _wanted(state.get("usageStats"), own)
         if not wanted:
             return own
         inherited = self._inheritable()
@@ -88,3 +112,10 @@ class InheritingStore:
                 self._parent_profiles = {}  # main's own listing reports what is wrong with it
             self._seen = seen
         return self._parent_profiles
+
+
+def _wanted(stats: object, own: Mapping[str, V]) -> list[str]:
+    """The profiles this agent's state has an entry for that it does not hold itself."""
+    if not isinstance(stats, Mapping):
+        return []
+    return [pid for pid in stats if pid not in own]

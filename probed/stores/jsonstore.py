@@ -31,7 +31,7 @@ from probed.errors import StoreError
 from probed.files import read_regular
 from probed.model import Profile
 from probed.stores.atomic import write_json_atomic
-from probed.stores.base import Era, Mutator, Snapshot
+from probed.stores.base import Era, Listing, Mutator, Snapshot, listed_profiles
 from probed.stores.oclock import DEFAULT_TIMEOUT_S, AgentLock
 from probed.transitions import STATE_SECTIONS, insert_ordered
 
@@ -92,17 +92,23 @@ class JsonStore:
     # ---- reading --------------------------------------------------------------------------
 
     def read(self) -> Snapshot:
+        return self._snapshot(self._load_retrying())
+
+    def read_for_display(self) -> Listing:
+        """`read` without parsing a credential: each profile's provider and type only."""
+        raw = self._load_retrying()
+        profiles = listed_profiles(raw.profiles_doc["profiles"])
+        return Listing(agent=self.agent, era=raw.era, profiles=profiles, state=raw.state)
+
+    def _load_retrying(self) -> _Raw:
         # OpenClaw >= 2026.4.5 renames atomically, but older writers rewrote in place: a torn
         # read is retried briefly before it is reported.
-        for attempt in range(3):
+        for _ in range(2):
             try:
-                raw = self._load()
-                break
+                return self._load()
             except _Torn:
-                if attempt == 2:
-                    raise
                 time.sleep(0.05)
-        return self._snapshot(raw)
+        return self._load()
 
     def _snapshot(self, raw: _Raw) -> Snapshot:
         profiles: dict[str, Profile] = {}

@@ -37,7 +37,7 @@ from probed.clock import valid_ms
 from probed.errors import StoreBusy, StoreError, UnsupportedStore
 from probed.model import Profile
 from probed.stores.atomic import dumps_compact
-from probed.stores.base import Era, Mutator, Snapshot
+from probed.stores.base import Era, Listing, Mutator, Snapshot, listed_profiles
 
 T = TypeVar("T")
 
@@ -259,6 +259,15 @@ class SqliteStore:
             store, state, _ = self._payloads(conn)
             conn.execute("COMMIT")
         return self._snapshot(store, state)
+
+    def read_for_display(self) -> Listing:
+        """`read` without parsing a credential: the same checks, the same snapshot of both
+        cells, each profile's provider and type only (`probed status`)."""
+        with self._connect(write=False) as conn:
+            conn.execute("BEGIN")
+            store, state, _ = self._payloads(conn)
+            conn.execute("COMMIT")
+        return Listing(self.agent, self.era, listed_profiles(store["profiles"]), state)
 
     # ---- writing --------------------------------------------------------------------------
 
