@@ -25,6 +25,7 @@ from typing import Any
 from bench.logs import LogReader, iso_s, ts
 from bench.ostore import AgentDb, api_key, now_ms
 from bench.probedrun import stop, write_config
+from probed.config import Config
 from probed.fakeprovider import FakeProvider
 
 LATE_N = 20  # profiles whose cooldowns expire while the daemon runs
@@ -107,9 +108,13 @@ def _drain(sock: socket.socket) -> None:
 
 
 def _expire_soon(dbs: list[AgentDb], profiles: int) -> set[str]:
-    """Give the LATE_N held-back profiles cooldowns ending 3-6 s from now, as a gateway
-    would write them into a running fleet; their wake-up lateness is what is measured."""
-    t = now_ms()
+    """Give the LATE_N held-back profiles cooldowns whose probes fall due 3-6 s from now, as a
+    gateway would write them into a running fleet; their wake-up lateness is what is measured.
+
+    A window is probed `[probe] lead` before it ends, so each ends that much later: windows
+    ending within `lead` are due at once, all together, and their "lateness" would be the
+    queue of one provider's flight, not the timer."""
+    t = now_ms() + int(Config().probe.lead * 1000)
     pids = set()
     for n, j in enumerate(_late_js(profiles)):
         db = dbs[j % len(dbs)]
