@@ -97,10 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     parallel = args.parallel or (1 if smoke else 3)
     recovery_note = ""
     earlier_s = 0.0  # wall time of recovery runs taken from a file (measured earlier)
+    notes: list[str] = []
     if args.recovery_from:
         saved = json.loads(Path(args.recovery_from).read_text(encoding="utf-8"))
         runs = [RunResult(**r) for r in saved["runs"]]
         earlier_s = float(saved["wall_s"])
+        notes = list(saved.get("notes", []))
         recovery_note = (
             f"recovery section measured over {saved['wall_s'] / 60:.0f} min with "
             f"{saved['parallel']} runs at once, load from {saved['loads'][0]} to "
@@ -151,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         stampede=stampede,
         scale_rows=rows,
         wall_s=earlier_s + time.monotonic() - t0,
+        notes=notes,
         load=recovery_note
         or f"at the start {loads[0]}; at the end {loads[-1]}; {parallel} recovery runs at once",
     )
