@@ -38,6 +38,7 @@ def jobs(
     repeats: int,
     litellm: bool,
     alternatives: bool = True,
+    alternative_repeats: int | None = None,
 ) -> list[tuple[str, Callable[[], RunResult]]]:
     """(what, run) for every run of the recovery section, the slow ones first."""
     out: list[tuple[str, Callable[[], RunResult]]] = []
@@ -50,7 +51,7 @@ def jobs(
                 one = replace(one, phase=PHASES[i % len(PHASES)])
             run = partial(run_gateway, one, with_probed=True, repeat=i)
             out.append((f"{sc.name} probed #{i}", run))
-            if smoke or not alternatives:
+            if smoke or not alternatives or i >= (alternative_repeats or repeats):
                 continue
             alone = partial(run_gateway, one, with_probed=False, repeat=i)
             out.append((f"{sc.name} alone #{i}", alone))
@@ -75,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parallel", type=int, default=None, help="recovery runs at once")
     ap.add_argument("--scenarios", default="", help="comma-separated scenario names (full run)")
     ap.add_argument("--no-litellm", action="store_true", help="leave the LiteLLM peer out")
+    ap.add_argument(
+        "--alternative-repeats",
+        type=int,
+        default=None,
+        help="runs of each alternative per scenario (default: --repeats)",
+    )
     ap.add_argument(
         "--probed-only",
         action="store_true",
@@ -115,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             repeats=args.repeats or (1 if smoke else 3),
             litellm=not args.no_litellm,
             alternatives=not args.probed_only,
+            alternative_repeats=args.alternative_repeats,
         )
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             futures = [(what, pool.submit(run)) for what, run in todo]
