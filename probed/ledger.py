@@ -177,44 +177,32 @@ class Ledger:
         return _record(row) if row else None
 
     def all(self) -> list[ProbeRecord]:
-        with self._reading() as conn:
-            if conn is None:
-                return []
-            try:
-                rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM probes ORDER BY agent, profile, model"  # noqa: S608 - fixed names
-                ).fetchall()
-            except sqlite3.OperationalError:
-                rows = [
-                    (*r, None)
-                    for r in conn.execute(
-                        "SELECT agent, profile, model, last_probe_at, last_result,"
-                        " consecutive_failures, next_probe_at FROM probes"
-                        " ORDER BY agent, profile, model"
-                    ).fetchall()
-                ]
-        return [_record(r) for r in rows]
+        return self._rows("", ())
 
     def of_agent(self, agent: str) -> list[ProbeRecord]:
         """One agent's records, by the primary key's prefix: a pass over one store needs its
         own agent's verdicts, and reading all of a 10,000-row ledger for them blocked the
         event loop for tens of milliseconds after every probe."""
+        return self._rows(" WHERE agent=?", (agent,))
+
+    def _rows(self, where: str, params: tuple[str, ...]) -> list[ProbeRecord]:
+        """Records matching `where` (a fixed clause), from a ledger of any schema version."""
+        order = " ORDER BY agent, profile, model"
         with self._reading() as conn:
             if conn is None:
                 return []
             try:
                 rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM probes WHERE agent=? ORDER BY profile, model",  # noqa: S608 - fixed names
-                    (agent,),
+                    f"SELECT {_COLUMNS} FROM probes{where}{order}",  # noqa: S608 - fixed names
+                    params,
                 ).fetchall()
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError:  # a ledger from before the last column
                 rows = [
                     (*r, None)
                     for r in conn.execute(
-                        "SELECT agent, profile, model, last_probe_at, last_result,"
-                        " consecutive_failures, next_probe_at FROM probes WHERE agent=?"
-                        " ORDER BY profile, model",
-                        (agent,),
+                        "SELECT agent, profile, model, last_probe_at, last_result,"  # noqa: S608
+                        f" consecutive_failures, next_probe_at FROM probes{where}{order}",
+                        params,
                     ).fetchall()
                 ]
         return [_record(r) for r in rows]
