@@ -28,7 +28,7 @@ from bench.world import RunResult
 PHASES = (0.2, 0.5, 0.8)
 
 # LiteLLM runs on these scenarios only: its proxy keeps no state, so "hours in" is the same run.
-LITELLM_ON = ("billing_early_9.6", "billing_early_5.28_fallback")
+LITELLM_ON = ("billing_early_9.6", "billing_early_5.28_fallback", "auth_early_9.6")
 
 
 def jobs(

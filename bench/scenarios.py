@@ -20,7 +20,7 @@ STEADY_S = 2.0  # one user request every 2 s while people work
 CRON_S = 1800.0  # and a cron job every 30 minutes, day and night
 
 Release = Literal["2026.9.6", "2026.5.28"]
-Kind = Literal["billing", "rate_limit", "quota"]
+Kind = Literal["billing", "auth", "rate_limit", "quota"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,14 @@ FULL: tuple[Scenario, ...] = (
         "billing",
         fix_s=120.0,
         fallback=True,
+        horizon_s=150.0,
+    ),
+    Scenario(
+        "auth_early_9.6",
+        "key refused (401), accepted again 2 min into the outage",
+        "2026.9.6",
+        "auth",
+        fix_s=120.0,
         horizon_s=150.0,
     ),
     Scenario(

@@ -3,10 +3,11 @@ accounting of one run (recovery time, failed user requests, billable and other r
 
 The provider fails as a real one does: during a billing outage or a rate limit only generations
 fail (402, or 429 with a Retry-After that counts down); its free endpoints (the model list) keep
-answering. Requests are told apart by what they carry: every user request has a marker in its
-text, so whatever reaches the provider without one was sent only to test it (a probe, a health
-check). A test generation is billable when the provider answered it with success; one it
-rejected is not billed, and is counted as rejected.
+answering. A key it refuses (401) is refused on every endpoint. Requests are told apart by what
+they carry: every user request has a marker in its text, so whatever reaches the provider
+without one was sent only to test it (a probe, a health check). A test generation is billable
+when the provider answered it with success; one it rejected is not billed, and is counted as
+rejected.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ MARK = "bench-user-"
 BODIES = {
     "billing": '{"error":{"message":"Insufficient credits: add credits to continue",'
     '"type":"insufficient_quota","code":"insufficient_quota"}}',
+    # OpenAI's answer to a key it no longer accepts (revoked, rotated, the account suspended)
+    "auth": '{"error":{"message":"Incorrect API key provided: sk-ben***ench. You can find your '
+    'API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error",'
+    '"param":null,"code":"invalid_api_key"}}',
     "rate_limit": '{"error":{"message":"Rate limit reached for requests","type":"requests",'
     '"code":"rate_limit_exceeded"}}',
     # Groq's daily-limit answer (console.groq.com/docs/rate-limits), its reset in Retry-After
@@ -34,7 +39,7 @@ BODIES = {
     "`org_bench` service tier `on_demand` on requests per day (RPD): Limit 1000, Used 1000, "
     'Requested 1.","type":"requests","code":"rate_limit_exceeded"}}',
 }
-STATUS = {"billing": 402, "rate_limit": 429, "quota": 429}
+STATUS = {"billing": 402, "auth": 401, "rate_limit": 429, "quota": 429}
 
 
 class Countdown(Mapping[str, str]):
@@ -62,7 +67,8 @@ def break_provider(fake: FakeProvider, sc: Scenario, credential: str, fix_at: fl
     headers = Countdown(fix_at) if sc.reset_stated else None
     fake.respond(
         credential=credential,
-        kind="paid",
+        # a key the provider refuses is refused everywhere, its model list included
+        kind=None if sc.kind == "auth" else "paid",
         status=STATUS[sc.kind],
         body=BODIES[sc.kind],
         headers=headers,

@@ -113,6 +113,24 @@ def test_full_scenarios_cover_the_issue() -> None:
     names = {s.name for s in FULL}
     assert {"billing_early_9.6", "billing_early_5.28_fallback", "billing_hours_9.6"} <= names
     assert any(s.reset_stated and s.target_s == 2.0 for s in FULL)
+    assert any(s.kind == "auth" and s.target_s == 60.0 for s in FULL)  # "new key, re-login"
+
+
+def test_a_refused_key_is_refused_everywhere_money_only_for_generations() -> None:
+    """Billing fails generations only (the model list answers, as real providers do); a key
+    the provider refuses fails its model list too, so only the free check can prove it back."""
+    import time
+
+    import httpx
+
+    with FakeProvider() as fake, httpx.Client() as client:
+        for name, key in (("billing_early_9.6", "sk-bench-money-0"), ("auth_early_9.6", "sk-b-1")):
+            break_provider(fake, by_name([name])[0], key, time.time() + 30)
+            auth = {"authorization": f"Bearer {key}"}
+            body = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+            listed = client.get(f"{fake.base_url}/v1/models", headers=auth).status_code
+            made = client.post(f"{fake.base_url}/v1/chat/completions", headers=auth, json=body)
+            assert (listed, made.status_code) == ((200, 402) if "billing" in name else (401, 401))
 
 
 def test_stampede_of_three_sends_one_paid_request() -> None:
