@@ -647,19 +647,7 @@ async def _probe_locked(
         if lr.ok:
             done = await _apply_success(ctx, store, profile_id, replace(one, billable=lr.paid))
             return done, _gateway_holds_it(snap)
-        if lr.budget_refused or lr.failure is None:
-            return _budget_held(ctx, snap, one, recorded), False
-        return await _apply(
-            ctx,
-            store,
-            snap,
-            one,
-            lr.failure,
-            evidence=lr.write,
-            paid=lr.paid,
-            billable=_billable(lr),
-            held="failed",
-        )
+        return await _apply_failed(ctx, store, snap, one, lr, recorded=recorded)
 
     # Several models: one verdict each; the profile is cleared if any of them works.
     per: list[ProbeResult] = []
@@ -696,20 +684,7 @@ async def _probe_locked(
         return top, True
     first_m, first = ladders[0]
     head_base = replace(base, model=first.model or first_m, paid=first.paid)
-    if first.budget_refused or first.failure is None:
-        head, reload_needed = _budget_held(ctx, snap, head_base, recorded), False
-    else:
-        head, reload_needed = await _apply(
-            ctx,
-            store,
-            snap,
-            head_base,
-            first.failure,
-            evidence=first.write,
-            paid=first.paid,
-            billable=_billable(first),
-            held="failed",
-        )
+    head, reload_needed = await _apply_failed(ctx, store, snap, head_base, first, recorded=recorded)
     for m, lr in ladders:
         shown = lr.model or m
         failure = lr.failure or _held_failure(recorded, provider, budget)
@@ -734,6 +709,32 @@ async def _probe_locked(
         billable=any(r.billable for r in per),
     )
     return top, reload_needed
+
+
+async def _apply_failed(
+    ctx: ProbeContext,
+    store: Store,
+    snap: _Snapshot,
+    base: ProbeResult,
+    lr: LadderResult,
+    *,
+    recorded: Reason | None,
+) -> tuple[ProbeResult, bool]:
+    """A ladder that did not get through: the budget held it back (nothing was learnt, nothing
+    is written), or the provider's answer is applied as the profile's failure."""
+    if lr.budget_refused or lr.failure is None:
+        return _budget_held(ctx, snap, base, recorded), False
+    return await _apply(
+        ctx,
+        store,
+        snap,
+        base,
+        lr.failure,
+        evidence=lr.write,
+        paid=lr.paid,
+        billable=_billable(lr),
+        held="failed",
+    )
 
 
 def _billable(lr: LadderResult) -> bool:
