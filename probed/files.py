@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from probed.errors import ConfigError
+
 
 class NotRegularFile(OSError):
     """The path names a FIFO, socket or device, not a file."""
@@ -95,6 +97,18 @@ def ensure_private_dir(path: Path, *, euid: int | None = None) -> None:
     problem = trust_problem(path.stat(), euid=me)
     if problem is not None:
         raise UntrustedPath(path, problem)
+
+
+def make_state_dir(directory: Path) -> None:
+    """probed's own state directory (`[daemon] state_dir`), made on the first write, so that a
+    reader never creates it; a failure names the key that points there."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{directory}: cannot create probed's state directory ([daemon] state_dir): "
+            f"{exc.strerror or exc}"
+        ) from None
 
 
 def read_trusted(path: Path, *, limit: int | None = None, euid: int | None = None) -> bytes | None:

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from probed.clock import from_ms, to_ms
-from probed.errors import ConfigError, StoreError
+from probed.errors import StoreError
+from probed.files import make_state_dir
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -126,13 +127,7 @@ class Ledger:
         with self._lock:
             conn = self._kept()
             if conn is None or not self._ready:
-                try:
-                    self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise ConfigError(
-                        f"{self.path.parent}: cannot create probed's state directory ([daemon] "
-                        f"state_dir): {exc.strerror or exc}"
-                    ) from None
+                make_state_dir(self.path.parent)
                 if conn is None:
                     conn = self._conn = self._open()
             try:

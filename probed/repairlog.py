@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from probed.confirm import Verdict
-from probed.errors import ConfigError, StoreError
+from probed.errors import StoreError
+from probed.files import make_state_dir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS repairs (
@@ -92,13 +93,7 @@ class RepairLog:
             yield None
             return
         if write:
-            try:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ConfigError(
-                    f"{self.path.parent}: cannot create probed's state directory ([daemon] "
-                    f"state_dir): {exc.strerror or exc}"
-                ) from None
+            make_state_dir(self.path.parent)
         conn = self._open()
         try:
             if write:

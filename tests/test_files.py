@@ -308,3 +308,14 @@ async def test_daemon_start_sweeps_stale_store_temps(tmp_path: Path) -> None:
                 await anyio.sleep(0.02)
         stop.set()
     assert sorted(p.name for p in agent.iterdir()) == ["auth-profiles.json", "auth-state.json"]
+
+
+def test_state_dir_that_cannot_be_made_names_the_key(tmp_path: Path) -> None:
+    from probed.errors import ConfigError
+    from probed.files import make_state_dir
+
+    (tmp_path / "taken").write_text("a file where the directory should go")
+    with pytest.raises(ConfigError, match=r"taken/state: cannot create .*\[daemon\] state_dir"):
+        make_state_dir(tmp_path / "taken" / "state")
+    make_state_dir(tmp_path / "fresh" / "state")
+    assert (tmp_path / "fresh" / "state").stat().st_mode & 0o777 == 0o700
