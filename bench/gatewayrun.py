@@ -33,7 +33,7 @@ from bench.world import (
     account,
     break_provider,
     marker_of,
-    via,
+    until_recovered,
     wait_for,
 )
 from probed.config import DEFAULT_BACKOFF
@@ -274,22 +274,7 @@ def run_gateway(
             t0 = time.time() if sc.hours_in else fix_at - sc.fix_s - sc.offset_s
             if not sc.hours_in:  # the outage starts with the first failed user request
                 time.sleep(max(0.0, t0 - time.time()))
-            primary_ok = threading.Event()
-
-            def recovered() -> bool:
-                if primary_ok.is_set():
-                    return True
-                now = time.time()
-                if now > fix_at + sc.horizon_s:
-                    return True
-                ok = via(fake, key)
-                if any(
-                    u.status == 200 and u.done >= fix_at and u.marker in ok
-                    for u in traffic.snapshot()
-                ):
-                    primary_ok.set()
-                return primary_ok.is_set()
-
+            recovered = until_recovered(fake, key, traffic, fix_at=fix_at, horizon_s=sc.horizon_s)
             runner = threading.Thread(target=traffic.run, args=(recovered,), daemon=True)
             runner.start()
             if not sc.hours_in:

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.scenarios import Scenario
-from bench.world import RunResult, Traffic, account, break_provider, via, wait_for
+from bench.world import RunResult, Traffic, account, break_provider, until_recovered, wait_for
 from probed.fakeprovider import FakeProvider
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,19 +114,9 @@ def run_litellm(sc: Scenario, *, repeat: int, workdir: Path | None = None) -> Ru
                 t0 = fix_at - sc.fix_s - sc.offset_s
             broke_at = break_provider(fake, sc, PRIMARY_KEY, fix_at)
             time.sleep(max(0.0, t0 - time.time()))
-            done = threading.Event()
-
-            def recovered() -> bool:
-                if done.is_set() or time.time() > fix_at + sc.horizon_s:
-                    return True
-                ok = via(fake, PRIMARY_KEY)
-                if any(
-                    u.status == 200 and u.done >= fix_at and u.marker in ok
-                    for u in traffic.snapshot()
-                ):
-                    done.set()
-                return done.is_set()
-
+            recovered = until_recovered(
+                fake, PRIMARY_KEY, traffic, fix_at=fix_at, horizon_s=sc.horizon_s
+            )
             runner = threading.Thread(target=traffic.run, args=(recovered,), daemon=True)
             runner.start()
             wait_for(lambda: fix_at <= time.time(), sc.fix_s + 5, 0.2)

@@ -187,6 +187,24 @@ def via(fake: FakeProvider, credential: str) -> set[str]:
     }
 
 
+def until_recovered(
+    fake: FakeProvider, credential: str, traffic: Traffic, *, fix_at: float, horizon_s: float
+) -> Callable[[], bool]:
+    """The traffic's stop condition: a user request answered after the fix that went through
+    `credential` (not a fallback's), or the horizon passed."""
+    seen = threading.Event()
+
+    def recovered() -> bool:
+        if seen.is_set() or time.time() > fix_at + horizon_s:
+            return True
+        ok = via(fake, credential)
+        if any(u.status == 200 and u.done >= fix_at and u.marker in ok for u in traffic.snapshot()):
+            seen.set()
+        return seen.is_set()
+
+    return recovered
+
+
 @dataclass(frozen=True)
 class RunResult:
     scenario: str
