@@ -42,6 +42,7 @@ from probed.reasons import Reason, openclaw_lane
 
 # 2**64 * any base is already far past every cap; stop the exponent before floats overflow.
 _MAX_DOUBLINGS = 64
+_HOLD_MAX_S = 600.0  # a window probed extends reaches this far ahead at most (or `cap`)
 
 Outcome = Literal["recovered", "failed", "held"]
 
@@ -117,6 +118,14 @@ def step(backoff: Backoff, failures_in_a_row: int, age_s: float) -> float:
     return float(min(backoff.cap, backoff.base * 2.0 ** min(doublings, _MAX_DOUBLINGS)))
 
 
+def _hold_s(backoff: Backoff) -> float:
+    """How far ahead a window probed extends reaches: the next look + `lead` at the least, and
+    the reason's `cap` (at most 10 minutes), so that a long outage costs one store write and one
+    gateway reload per hold, not one per probe. A 2026.9.6 gateway passes no request on while a
+    reload runs, so a reload every 20 s would stall every other provider's traffic too."""
+    return float(min(backoff.cap, _HOLD_MAX_S))
+
+
 def spread_s(config: Config, window_s: float, u: float) -> float:
     """The jitter for one decision: u * min(jitter * window, jitter_max), never negative."""
     p = config.probe
@@ -147,12 +156,13 @@ def decide(
     since = history.failing_since or now
     age = max(0.0, (now - since).total_seconds())
     reset = failure.retry_at if failure.retry_at is not None and failure.retry_at > now else None
+    backoff = config.backoff_for(failure.reason)
     if reset is not None:
         # The provider named its reset: the window ends there and the probe goes out at it, with
         # no jitter (the per-provider single flight already keeps one account's profiles apart).
         nxt = wanted = reset
     else:
-        s = step(config.backoff_for(failure.reason), streak, age)
+        s = step(backoff, streak, age)
         nxt = now + timedelta(seconds=s + spread_s(config, s, u))
         wanted = nxt + timedelta(seconds=config.probe.lead)
     current = window.until if window.state != "ok" else None
@@ -160,8 +170,11 @@ def decide(
         openclaw_lane(window.reason).word == openclaw_lane(failure.reason).word
     )
     write = evidence and (current is None or current < wanted or not same_lane)
+    written = (
+        wanted if reset is not None else max(wanted, now + timedelta(seconds=_hold_s(backoff)))
+    )
     if write:
-        until: datetime | None = max(wanted, current) if same_lane and current else wanted
+        until: datetime | None = max(written, current) if same_lane and current else written
     else:
         until = current
         latest = current - timedelta(seconds=config.probe.lead) if current else None
@@ -170,7 +183,7 @@ def decide(
     return Decision(
         "failed" if evidence else "held",
         _ms_ceil(nxt),
-        _ms_ceil(wanted) if write else None,
+        _ms_ceil(written) if write else None,
         streak,
         since,
         _ms_ceil(until) if until is not None else None,

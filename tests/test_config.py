@@ -49,7 +49,7 @@ def test_defaults_without_a_file() -> None:
     assert config.probe.lead == 20
     assert config.backoff_for(Reason.RATE_LIMIT) == Backoff(30, 300)
     assert config.backoff_for(Reason.QUOTA) == Backoff(1800, 21600)
-    assert config.backoff_for(Reason.AUTH) == Backoff(20, 240, early=600)
+    assert config.backoff_for(Reason.AUTH) == Backoff(5, 240, early=600)
     assert set(config.backoff) == set(Reason)
 
 

@@ -53,14 +53,15 @@ def _decide(
     evidence: bool = True,
     history: History | None = None,
     u: float = 0.0,
+    now: datetime = NOW,
 ) -> Decision:
-    """`decide` at NOW with the default config: a fresh history, the lowest draw."""
+    """`decide` at `now` (NOW) with the default config: a fresh history, the lowest draw."""
     return decide(
         failure,
         evidence=evidence,
         window=window,
         history=history if history is not None else History(),
-        now=NOW,
+        now=now,
         config=CFG,
         u=u,
     )
@@ -87,13 +88,16 @@ def test_base_doubles_per_consecutive_failure_up_to_cap(
 
 
 def test_what_needs_a_person_is_probed_every_base_early_then_by_the_outages_age() -> None:
-    """Billing and auth: every 20 s for the first 10 minutes (a rejected probe is not billed),
-    then the interval doubles each time the outage doubles in age, up to 4 minutes."""
-    for reason in (Reason.BILLING, Reason.AUTH):
+    """Billing every 20 s for the first 10 minutes (a rejected probe is not billed), auth every
+    5 s (a model list proves a key back, for free); then the interval doubles each time the
+    outage doubles in age, up to 4 minutes."""
+    ages = [0, 299, 599, 600, 1199, 1200, 2400, 4800, 9600, 86_400]
+    for reason, want in (
+        (Reason.BILLING, [20, 20, 20, 40, 40, 80, 160, 240, 240, 240]),
+        (Reason.AUTH, [5, 5, 5, 10, 10, 20, 40, 80, 160, 240]),
+    ):
         b = CFG.backoff_for(reason)
-        ages = [0, 299, 599, 600, 1199, 1200, 2400, 4800, 86_400]
-        got = [step(b, n, age) for n, age in enumerate(ages, start=1)]
-        assert got == [20, 20, 20, 40, 40, 80, 160, 240, 240]
+        assert [step(b, n, age) for n, age in enumerate(ages, start=1)] == want
     # the consecutive-failure count plays no part while `early` is set
     assert step(CFG.backoff_for(Reason.BILLING), 500, age_s=10) == 20
 
@@ -153,13 +157,30 @@ def test_a_failed_billing_probe_inside_openclaws_long_window_writes_nothing() ->
 
 
 def test_a_window_that_would_lapse_before_the_next_look_is_extended() -> None:
-    """The next look comes after OpenClaw's window ends: the window is extended to the next
-    look + lead, so no user request reaches the still-broken provider in between."""
+    """The next look comes after OpenClaw's window ends: the window is extended past the next
+    look + lead, so no user request reaches the still-broken provider in between; and by the
+    hold (the reason's cap, 4 min for billing), so the next looks write nothing."""
     window = _disabled(NOW + 10 * S)
     d = _decide(_failure(Reason.BILLING), window)
     assert d.next_probe_at == NOW + 20 * S
-    assert d.write_until == NOW + 40 * S == d.until  # next + lead (20 s)
-    assert d.next_probe_at + timedelta(seconds=CFG.probe.lead) == d.write_until
+    assert d.write_until == NOW + 4 * MIN == d.until
+    assert d.next_probe_at + timedelta(seconds=CFG.probe.lead) < d.write_until
+
+
+def test_a_long_outage_writes_once_per_hold_not_once_per_probe() -> None:
+    """Each write is a gateway reload, and a 2026.9.6 gateway passes no request on while one
+    runs: ten minutes of a refused key probed every 5 s cost three writes, not 120."""
+    window, history, now, writes, probes = _cooldown(NOW + 1 * S, Reason.AUTH), History(), NOW, 0, 0
+    while now < NOW + 10 * MIN:
+        d = _decide(_failure(Reason.AUTH), window, history=history, now=now)
+        probes += 1
+        writes += d.write_until is not None
+        assert d.until is not None and d.next_probe_at is not None
+        assert d.until >= d.next_probe_at + timedelta(seconds=CFG.probe.lead)  # never lapses
+        window = _cooldown(d.until, Reason.AUTH)
+        history = History(d.streak, d.failing_since, now, "auth", d.next_probe_at)
+        now = d.next_probe_at
+    assert probes >= 100 and writes == 3
 
 
 def test_hours_into_an_outage_the_interval_is_the_cap() -> None:
@@ -175,7 +196,7 @@ def test_hours_into_an_outage_the_interval_is_the_cap() -> None:
 
 def test_fresh_evidence_of_another_reason_is_written_even_inside_a_longer_window() -> None:
     d = _decide(_failure(Reason.AUTH), _disabled(NOW + timedelta(hours=5)))
-    assert d.write_until == NOW + 40 * S == d.until
+    assert d.write_until == NOW + 4 * MIN == d.until  # auth's own lane, held for its cap
 
 
 def test_no_evidence_writes_nothing_and_looks_again_before_the_window_lapses() -> None:
