@@ -251,7 +251,7 @@ def run_gateway(
         logs: LogReader | None = None
         traffic = Traffic(send=lambda m: gw.chat(m, timeout=60).status)
         watch = WindowWatch(read=lambda: _window_end(gw))
-        key = ""
+        key = final_key = ""
         broke_at = t0 = fix_at = time.time()
         window_end: float | None = None
         error: str | None = None
@@ -274,13 +274,19 @@ def run_gateway(
             t0 = time.time() if sc.hours_in else fix_at - sc.fix_s - sc.offset_s
             if not sc.hours_in:  # the outage starts with the first failed user request
                 time.sleep(max(0.0, t0 - time.time()))
-            recovered = until_recovered(fake, key, traffic, fix_at=fix_at, horizon_s=sc.horizon_s)
+            if sc.new_key:
+                final_key = f"sk-fake-fresh-{os.urandom(8).hex()}"
+            recovered = until_recovered(
+                fake, final_key or key, traffic, fix_at=fix_at, horizon_s=sc.horizon_s
+            )
             runner = threading.Thread(target=traffic.run, args=(recovered,), daemon=True)
             runner.start()
             if not sc.hours_in:
                 wait_for(lambda: bool(traffic.snapshot()), 120)
                 window_end = None
             wait_for(lambda: fix_at <= time.time(), sc.fix_s + 5, 0.2)
+            if final_key:
+                gw.replace_key(PROFILE, final_key)
             window_end = _window_end(gw)
             runner.join(timeout=sc.horizon_s + 200)
             traffic.stop()
@@ -308,7 +314,8 @@ def run_gateway(
             system,
             repeat,
             fake=fake,
-            credential=key or "none",
+            credential=final_key or key or "none",
+            replaced=key if final_key else None,
             traffic=traffic,
             t0=t0,
             fix_at=fix_at,

@@ -1,7 +1,9 @@
 """The outage scenarios, in real seconds, played against real OpenClaw gateways.
 
 t = 0 is the outage's first failed user request (OpenClaw records it and takes the profile out);
-the fix (a top-up, a quota or rate-limit reset) comes `fix_s` later. A scenario "hours in"
+the fix (a top-up, a key accepted again or a new one pasted, a quota or rate-limit reset) comes
+`fix_s` later; a new key is pasted with OpenClaw's own CLI from that moment, so its run time is
+part of every system's recovery. A scenario "hours in"
 starts from a state seeded as OpenClaw and probed would have it hours into an outage: OpenClaw's
 window extended by its own doubling, probed's ledger with the outage's start hours back and its
 last probe `phase` of an interval ago, because nothing at this scale can be waited out for real.
@@ -34,6 +36,7 @@ class Scenario:
     hours_in: float = 0.0  # > 0: seeded this many hours into the outage
     phase: float = 0.5  # hours in: where in probed's probe interval the fix lands (0..1)
     reset_stated: bool = False  # the provider names its reset (Retry-After) on every 429
+    new_key: bool = False  # the fix is a new key pasted into the profile; the old one stays refused
     horizon_s: float = 300.0  # how long after the fix a run waits for a success
     target_s: float = 60.0  # the issue's target: first success at most this long after the fix
     offset_s: float = 0.0  # the fix this long after a user request (0 <= offset < STEADY_S)
@@ -68,6 +71,15 @@ FULL: tuple[Scenario, ...] = (
         "2026.9.6",
         "auth",
         fix_s=120.0,
+        horizon_s=150.0,
+    ),
+    Scenario(
+        "newkey_early_9.6",
+        "key refused (401), a new key pasted 2 min into the outage",
+        "2026.9.6",
+        "auth",
+        fix_s=120.0,
+        new_key=True,
         horizon_s=150.0,
     ),
     Scenario(

@@ -72,7 +72,7 @@ def break_provider(fake: FakeProvider, sc: Scenario, credential: str, fix_at: fl
         status=STATUS[sc.kind],
         body=BODIES[sc.kind],
         headers=headers,
-        until=fix_at,
+        until=None if sc.new_key else fix_at,  # a replaced key is never accepted again
     )
     return time.time()
 
@@ -243,20 +243,23 @@ def account(
     wall_s: float,
     windows: Sequence[tuple[float, float | None]] | None = None,
     error: str | None = None,
+    replaced: str | None = None,
 ) -> RunResult:
-    """One run's figures, counted from the outage's start to the recovery (or the horizon)."""
+    """One run's figures, counted from the outage's start to the recovery (or the horizon).
+    `credential` is the key the profile holds at the end; `replaced`, the one a new key
+    replaced: what was sent with it counts too."""
     users = traffic.snapshot()
     primary = via(fake, credential)
     success = [u for u in users if u.status == 200 and u.done >= fix_at and u.marker in primary]
     first = min(success, key=lambda u: u.done) if success else None
     end = first.done if first is not None else fix_at + sc.horizon_s
     counted = [u for u in users if t0 - 0.5 <= u.sent <= end]
-    fp = fingerprint(credential)
+    fps = {fingerprint(c) for c in (credential, replaced) if c is not None}
     reqs = [r for r in list(fake.requests) if broke_at <= r.at <= end + 0.01]
     first_at: dict[str, float] = {}
     for r in sorted(reqs, key=lambda r: r.at):
         m = marker_of(r)
-        if m and r.credential_fingerprint == fp and r.paid and r.at < fix_at:
+        if m and r.credential_fingerprint in fps and r.paid and r.at < fix_at:
             first_at.setdefault(m, r.at)
     if not sc.hours_in:
         first_at.pop(f"{MARK}00001", None)  # the request that found the outage
@@ -266,7 +269,7 @@ def account(
         if windows is not None
         else len(broken)
     )
-    tests = [r for r in reqs if marker_of(r) is None and r.credential_fingerprint == fp]
+    tests = [r for r in reqs if marker_of(r) is None and r.credential_fingerprint in fps]
     billable = [r for r in tests if r.paid and r.at >= fix_at]
     rejected = [r for r in tests if r.paid and r.at < fix_at]
     return RunResult(

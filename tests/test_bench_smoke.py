@@ -207,3 +207,54 @@ def test_accounting_counts_only_lapsed_requests_as_lapses() -> None:
         unwatched = account(sc, "x", 0, **common)  # type: ignore[arg-type]
     assert watched.reached_broken == unwatched.reached_broken == 3  # the first found the outage
     assert (watched.lapsed, unwatched.lapsed) == (2, 3)
+
+
+def test_a_new_key_recovers_only_through_itself_and_the_old_keys_probes_count() -> None:
+    """The new-key scenario: the old key stays refused after the fix; recovery is a user request
+    through the new key, and what tested the old key is counted with the rest."""
+    import time
+
+    import httpx
+
+    sc = by_name(["newkey_early_9.6"])[0]
+    old, new = "sk-bench-old-key-0", "sk-bench-new-key-1"
+    with FakeProvider() as fake, httpx.Client() as client:
+
+        def gen(text: str, key: str) -> int:
+            body = {"model": "m", "messages": [{"role": "user", "content": text}]}
+            auth = {"authorization": f"Bearer {key}"}
+            url = f"{fake.base_url}/v1/chat/completions"
+            return client.post(url, headers=auth, json=body).status_code
+
+        fix_at = time.time() + 0.3
+        broke_at = break_provider(fake, sc, old, fix_at)
+        traffic = Traffic(send=lambda m: gen(m, old), period=0.1)
+        t0 = time.time()
+        traffic.one()
+        assert (
+            client.get(
+                f"{fake.base_url}/v1/models", headers={"authorization": f"Bearer {old}"}
+            ).status_code
+            == 401
+        )
+        while time.time() < fix_at + 0.05:
+            time.sleep(0.05)
+        assert traffic.one().status == 401  # the old key: refused after the fix too
+        traffic.send = lambda m: gen(m, new)
+        assert traffic.one().status == 200
+        r = account(
+            sc,
+            "x",
+            0,
+            fake=fake,
+            credential=new,
+            replaced=old,
+            traffic=traffic,
+            t0=t0,
+            fix_at=fix_at,
+            broke_at=broke_at,
+            window_end=None,
+            wall_s=1.0,
+        )
+    assert r.recovered_s is not None and 0 <= r.recovered_s < 5
+    assert (r.failed_user, r.user_requests, r.test_requests, r.free) == (2, 3, 1, 1)

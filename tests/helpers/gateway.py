@@ -314,6 +314,15 @@ class Gateway:
         path.write_text(json.dumps(doc, indent=2) + "\n")
         path.chmod(0o600)
 
+    def replace_key(self, profile_id: str, key: str) -> None:
+        """Give `profile_id` a new key as a person does while the gateway runs: `openclaw models
+        auth paste-api-key` (nothing put back afterwards: what the paste does is what they get)."""
+        if self.spec.release.era == "json":
+            raise GatewayError("replace_key is written for the SQLite era (2026.9.6) only")
+        provider = next(p.id for p in self.spec.all_providers() if profile_id in p.profile_ids)
+        self._keys[profile_id] = key
+        self._paste_key(provider, profile_id)
+
     def _paste_key(self, provider: str, profile_id: str) -> None:
         args = ["models", "auth", "paste-api-key", "--provider", provider, "--profile-id"]
         args.append(profile_id)
