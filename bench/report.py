@@ -489,7 +489,7 @@ def _cost_per_day() -> str:
         "| reason | probes in the first 24 h | paid generations | billed | free requests |"
     )
     lines.append("| --- | ---: | ---: | ---: | ---: |")
-    for reason in (Reason.BILLING, Reason.AUTH, Reason.RATE_LIMIT):
+    for reason in (Reason.BILLING, Reason.AUTH, Reason.AUTH_PERMANENT, Reason.RATE_LIMIT):
         paid = reason.needs_generation
         b = cfg.backoff_for(reason)
         t, n = 0.0, 0
@@ -497,7 +497,8 @@ def _cost_per_day() -> str:
             t += policy.step(b, n + 1, t)
             n += 1
         gens = f"{n} (rejected: not billed)" if paid else "0"
-        lines.append(f"| {reason} | {n} | {gens} | 0, then 1 at recovery | {n} (model list) |")
+        billed = "0, then 1 at recovery" if paid else "0 (a model list proves the key back)"
+        lines.append(f"| {reason} | {n} | {gens} | {billed} | {n} (model list) |")
     lines.append("")
     lines.append(
         f"LiteLLM's background health checks: {86_400 // 300} paid completions per model per "

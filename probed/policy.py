@@ -21,8 +21,10 @@ The rules:
 - **Never let a window lapse onto a broken provider.** OpenClaw sends user traffic again the
   moment its window ends. So the first probe of a window OpenClaw recorded goes out `[probe]
   lead` before that end at the latest, and a failed probe whose next look would come after the
-  window's end extends the window to the next look + `lead`: while probed runs, user requests
-  reach the provider only once a probe proved it back (or its stated reset came).
+  window's end extends the window past the next look + `lead`, as far as the reason's `cap`
+  (10 min at most: one store write and one gateway reload per hold, not per probe): while
+  probed runs, user requests reach the provider only once a probe proved it back (or its
+  stated reset came).
 - **Jitter** spreads many profiles that failed together: `u * min(jitter * step, jitter_max)`,
   added after a step, taken off a pre-window-end probe (never after `window end - lead`); none
   on a stated reset.
