@@ -49,6 +49,8 @@ def jobs(
             one = replace(sc, offset_s=OFFSETS[i % len(OFFSETS)])
             if sc.hours_in:
                 one = replace(one, phase=PHASES[i % len(PHASES)])
+            if sc.cycle_s:  # and at another point of OpenClaw's own short windows
+                one = replace(one, fix_s=sc.fix_s + PHASES[i % len(PHASES)] * sc.cycle_s)
             run = partial(run_gateway, one, with_probed=True, repeat=i)
             out.append((f"{sc.name} probed #{i}", run))
             if smoke or not alternatives or i >= (alternative_repeats or repeats):

@@ -37,6 +37,9 @@ class Scenario:
     phase: float = 0.5  # hours in: where in probed's probe interval the fix lands (0..1)
     reset_stated: bool = False  # the provider names its reset (Retry-After) on every 429
     new_key: bool = False  # the fix is a new key pasted into the profile; the old one stays refused
+    # OpenClaw's own windows for this failure are this short, renewed at each lapse: each repeat
+    # lands the fix at another point of that cycle (PHASES of it later), as a real fix would
+    cycle_s: float = 0.0
     horizon_s: float = 300.0  # how long after the fix a run waits for a success
     target_s: float = 60.0  # the target: first success at most this long after the fix
     offset_s: float = 0.0  # the fix this long after a user request (0 <= offset < STEADY_S)
@@ -71,6 +74,7 @@ FULL: tuple[Scenario, ...] = (
         "2026.9.6",
         "auth",
         fix_s=120.0,
+        cycle_s=30.0,
         horizon_s=150.0,
     ),
     Scenario(
@@ -80,6 +84,7 @@ FULL: tuple[Scenario, ...] = (
         "auth",
         fix_s=120.0,
         new_key=True,
+        cycle_s=30.0,
         horizon_s=150.0,
     ),
     Scenario(

@@ -258,3 +258,15 @@ def test_a_new_key_recovers_only_through_itself_and_the_old_keys_probes_count() 
         )
     assert r.recovered_s is not None and 0 <= r.recovered_s < 5
     assert (r.failed_user, r.user_requests, r.test_requests, r.free) == (2, 3, 1, 1)
+
+
+def test_each_repeat_lands_the_fix_at_another_point_of_openclaws_short_windows() -> None:
+    """A refused key's windows on 2026.9.6 are 30 s, renewed at each lapse: three fixes 0.3-1.7 s
+    apart would all meet the same point of that cycle, and so would every run of 9.6 alone."""
+    from bench.__main__ import jobs
+
+    todo = jobs(by_name(["auth_early_9.6"]), smoke=False, repeats=3, litellm=False)
+    fixes = sorted({run.args[0].fix_s for _, run in todo})  # type: ignore[attr-defined]
+    assert fixes == [126.0, 135.0, 144.0]  # 120 s + 0.2 / 0.5 / 0.8 of the 30 s cycle
+    billing = jobs(by_name(["billing_early_9.6"]), smoke=False, repeats=3, litellm=False)
+    assert {run.args[0].fix_s for _, run in billing} == {120.0}  # type: ignore[attr-defined]
