@@ -57,7 +57,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -184,6 +184,7 @@ class Gateway:
             for p in spec.all_providers()
             for pid in p.profile_ids
         }
+        self._replaced: list[str] = []
         self.env = self._environment()
 
     # ---- set-up ----------------------------------------------------------------------------
@@ -320,8 +321,13 @@ class Gateway:
         if self.spec.release.era == "json":
             raise GatewayError("replace_key is written for the SQLite era (2026.9.6) only")
         provider = next(p.id for p in self.spec.all_providers() if profile_id in p.profile_ids)
+        self._replaced.append(self._keys[profile_id])
         self._keys[profile_id] = key
         self._paste_key(provider, profile_id)
+
+    def _every_key(self) -> list[str]:
+        """What output is scrubbed of: the keys held now and the ones replaced."""
+        return [*self._keys.values(), *self._replaced]
 
     def _paste_key(self, provider: str, profile_id: str) -> None:
         args = ["models", "auth", "paste-api-key", "--provider", provider, "--profile-id"]
@@ -332,7 +338,7 @@ class Gateway:
         if proc.returncode != 0:
             raise GatewayError(
                 f"openclaw models auth paste-api-key for {profile_id} exited {proc.returncode}: "
-                f"{_scrub(proc.stdout + proc.stderr, self._keys)[-2000:]}"
+                f"{_scrub(proc.stdout + proc.stderr, self._every_key())[-2000:]}"
             )
 
     # ---- the process ---------------------------------------------------------------------------
@@ -409,7 +415,7 @@ class Gateway:
         if proc.returncode != 0:
             raise GatewayError(
                 f"openclaw secrets reload failed ({proc.returncode}) right after start: "
-                f"{_scrub(proc.stdout + proc.stderr, self._keys)[-1500:]}\n{self.log_tail()}"
+                f"{_scrub(proc.stdout + proc.stderr, self._every_key())[-1500:]}\n{self.log_tail()}"
             )
 
     def stop(self, *, grace: float = STOP_GRACE_S) -> None:
@@ -435,7 +441,7 @@ class Gateway:
             if f.is_file():
                 text = f.read_text(errors="replace").splitlines()[-lines:]
                 parts.append(f"--- {f.name}\n" + "\n".join(text))
-        return _scrub("\n".join(parts) or "(no gateway log was written)", self._keys)
+        return _scrub("\n".join(parts) or "(no gateway log was written)", self._every_key())
 
     def signals_received(self) -> list[str]:
         """Every signal the gateway logged receiving (`[gateway] signal SIGTERM received`)."""
@@ -521,8 +527,8 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _scrub(text: str, keys: Mapping[str, str]) -> str:
-    for key in keys.values():
+def _scrub(text: str, keys: Iterable[str]) -> str:
+    for key in keys:
         text = text.replace(key, "<key>")
     return text
 
