@@ -23,12 +23,11 @@ from probed import heartbeat
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
-from probed.confirm import GatewaySeen, Verdict
+from probed.confirm import GatewaySeen, Verdict, current_verdict
 from probed.errors import NotFound, ProbedError, StoreError, unforeseen
 from probed.ledger import Ledger, ProbeRecord
 from probed.model import OK_VIEW, canonical_provider
 from probed.reasons import from_openclaw, refine
-from probed.reload import current_verdict
 from probed.repairlog import RepairLog
 from probed.stores.base import Store, read_listing
 from probed.stores.discover import discover, legacy_warnings

@@ -249,3 +249,28 @@ def test_a_quota_openclaw_wrote_as_a_rate_limit_gets_the_quota_advice(
     [after] = [r for r in json.loads(out)["profiles"] if r["profile"] == "anthropic:a"]
     assert after["reason"] == "rate_limit"  # what OpenClaw recorded, as it is
     assert "quota" in after["action"] and after["action"] != before["action"]
+
+
+_HEAVY = ("structlog", "httpx", "asyncio", "apscheduler", "anyio")
+_IMPORTS_OF_STATUS = """
+import sys
+from probed.cli import main
+code = main(["status", "-c", sys.argv[1]])
+print("heavy:", sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2:])))
+raise SystemExit(code)
+"""
+
+
+def test_status_imports_no_logging_or_network_library(tmp_path: Path) -> None:
+    """`probed status` starts fast: structlog (with asyncio), httpx and the daemon's libraries
+    are imported only by what needs them (a record logged, an open repair, the daemon)."""
+    state = tmp_path / "oc"
+    era_c_agent(state, {"anthropic:a": {"cooldownUntil": NOW + H, "cooldownReason": "billing"}})
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_OF_STATUS, str(_config(tmp_path, state)), *_HEAVY],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "anthropic:a" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "heavy: []"
