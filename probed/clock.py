@@ -35,6 +35,8 @@ MAX_MS = 253_402_300_799_999
 
 def valid_ms(value: object) -> TypeGuard[int | float]:
     """A number OpenClaw could mean as an epoch-ms time: finite, positive, at most MAX_MS."""
+    if type(value) is int:  # what OpenClaw writes: decided without the checks below
+        return 0 < value <= MAX_MS
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     try:
