@@ -119,6 +119,10 @@ class SqliteStore:
         self.agent_dir = agent_dir
         self.db_path = db_path
         self._parsed: tuple[Any, Mapping[str, Profile]] | None = None  # see _profiles
+        # The profiles cell's text and its document (read-only): it changes at a login, while
+        # the daemon reads the store several times per probe; an equal text is not decoded
+        # (nor depth-checked) again.
+        self._store_cell: tuple[str, dict[str, Any]] | None = None
         self.era = Era.SQLITE_SHARED if shared else Era.SQLITE_AGENT
         self.busy_timeout = busy_timeout
         self._layout = _SHARED if shared else _AGENT
@@ -199,11 +203,17 @@ class SqliteStore:
         self, conn: sqlite3.Connection
     ) -> tuple[dict[str, Any], dict[str, Any], int | None]:
         row = conn.execute(self._layout.store_sql).fetchone()
-        store = self._decode(row[0], "store") if row else {"version": 1, "profiles": {}}
-        if not isinstance(store.get("profiles"), dict):
-            raise StoreError(
-                f"{self.db_path}: the auth profile store has no `profiles` object; left alone"
-            )
+        cell = self._store_cell
+        if row and cell is not None and row[0] == cell[0]:
+            store = cell[1]  # the credentials' cell, unchanged since the last read
+        else:
+            store = self._decode(row[0], "store") if row else {"version": 1, "profiles": {}}
+            if not isinstance(store.get("profiles"), dict):
+                raise StoreError(
+                    f"{self.db_path}: the auth profile store has no `profiles` object; left alone"
+                )
+            if row:
+                self._store_cell = (row[0], store)
         row = conn.execute(self._layout.state_sql).fetchone()
         state = self._decode(row[0], "state") if row else {"version": 1}
         updated = int(row[1]) if row and valid_ms(row[1]) else None  # an absurd stamp: ignored
@@ -241,7 +251,7 @@ class SqliteStore:
         read (the daemon reads a store several times per probe)."""
         raw = store["profiles"]
         cached = self._parsed
-        if cached is not None and cached[0] == raw:
+        if cached is not None and (cached[0] is raw or cached[0] == raw):
             return cached[1]
         profiles: dict[str, Profile] = {}
         for pid, entry in raw.items():
