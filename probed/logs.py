@@ -242,7 +242,23 @@ def _drop_own_logger_name(
     return event_dict
 
 
-__all__ = ["MASK", "configure", "get_logger", "redact", "resolve_format", "scrub", "scrub_text"]
+__all__ = [
+    "MASK",
+    "configure",
+    "get_logger",
+    "log_enabled",
+    "redact",
+    "resolve_format",
+    "scrub",
+    "scrub_text",
+]
+
+
+def log_enabled(level: str) -> bool:
+    """Whether our events at `level` are written (as `configure` last set it): a caller with
+    thousands of lines to format asks first, rather than formatting them to be dropped."""
+    numeric = logging.getLevelName(level.upper())
+    return isinstance(numeric, int) and logging.getLogger("probed").isEnabledFor(numeric)
 
 
 def get_logger(**context: Any) -> Any:

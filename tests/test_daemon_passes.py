@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
+
+import pytest
 
 from probed import policy
 from probed.config import Config
-from probed.daemon import Daemon, _may_have_window, _window
+from probed.daemon import ANNOUNCE_MAX, Daemon, Scheduled, _may_have_window, _window
+from probed.logs import configure, log_enabled
 from probed.model import Usage
 from probed.reasons import Reason, _read_word, from_openclaw
 from probed.scheduler import Key
@@ -47,3 +54,59 @@ def test_a_signature_given_the_window_is_the_one_it_would_compute() -> None:
     assert daemon._signature(key, recorded, usage, history, window) == daemon._signature(
         key, recorded, usage, history
     )
+
+
+def _scheduled(n: int) -> list[Scheduled]:
+    base = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+    # the earliest has no fraction of a second, a later one has: compared as times, not texts
+    ats = [base + timedelta(seconds=1 + i, milliseconds=500) for i in range(n - 1)] + [base]
+    usage = Usage.from_json({"cooldownUntil": T, "cooldownReason": "rate_limit"})
+    return [
+        Scheduled(Key("main", f"anthropic:p{i}"), "anthropic", usage.recorded(), at)
+        for i, at in enumerate(ats)
+    ]
+
+
+def test_a_big_scan_counts_its_keys_without_formatting_lines_nobody_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = io.StringIO()
+    configure("info", "json", stream=out)
+    many = _scheduled(ANNOUNCE_MAX + 50)
+
+    def boom(_self: Scheduled) -> dict[str, Any]:
+        raise AssertionError("a probe_scheduled line was formatted at info level")
+
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(Scheduled, "fields", boom)
+            Daemon(Config())._announce(many)
+        lines = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [(e["event"], e["count"]) for e in lines] == [("probes_scheduled", len(many))]
+        assert lines[0]["first_at"] == "2027-01-15T12:00:00Z"
+        out = io.StringIO()
+        configure("debug", "json", stream=out)
+        Daemon(Config())._announce(many)
+        events = [json.loads(line)["event"] for line in out.getvalue().splitlines()]
+        assert events.count("probe_scheduled") == len(many) and events[-1] == "probes_scheduled"
+        out = io.StringIO()
+        configure("debug", "json", stream=out)
+        Daemon(Config())._announce(many[:3])  # a small pass: one line each, at info
+        assert [json.loads(line)["profile"] for line in out.getvalue().splitlines()] == [
+            "anthropic:p0",
+            "anthropic:p1",
+            "anthropic:p2",
+        ]
+    finally:
+        configure("info", "console", stream=io.StringIO())
+
+
+def test_log_enabled_follows_the_configured_level() -> None:
+    try:
+        configure("warning", "json", stream=io.StringIO())
+        assert log_enabled("error") and log_enabled("warning") and not log_enabled("info")
+        configure("debug", "json", stream=io.StringIO())
+        assert log_enabled("debug")
+        assert not log_enabled("no-such-level")
+    finally:
+        configure("info", "console", stream=io.StringIO())
