@@ -37,6 +37,7 @@ from probed.config import Config, load_config
 from probed.coordination import Coordinator
 from probed.durations import humanize
 from probed.errors import ProbedError, unforeseen
+from probed.gcpause import collector_paused
 from probed.ledger import ProbeRecord
 from probed.logs import configure, get_logger, log_enabled
 from probed.model import BYPASS_PROVIDERS, Credential, Profile, Usage, View
@@ -193,7 +194,8 @@ class Daemon:
                         state_dir=str(self.config.daemon.state_dir),
                         pid=os.getpid(),
                     )
-                    await self.scan(initial=True)
+                    with collector_paused():  # see probed/gcpause.py
+                        await self.scan(initial=True)
                     if "" not in self._unreadable:  # the agents found are all there are
                         await self.notifications.forget_agents_except(set(self.stores))
                     self.notifier.ready(self.status_text())

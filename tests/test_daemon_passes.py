@@ -12,7 +12,13 @@ import pytest
 
 from probed import policy
 from probed.config import Config
-from probed.daemon import ANNOUNCE_MAX, Daemon, Scheduled, _may_have_window, _window
+from probed.daemon import (
+    ANNOUNCE_MAX,
+    Daemon,
+    Scheduled,
+    _may_have_window,
+    _window,
+)
 from probed.logs import configure, log_enabled
 from probed.model import Usage
 from probed.reasons import Reason, _read_word, from_openclaw
