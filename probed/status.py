@@ -437,6 +437,25 @@ def _cells(r: Row, now: datetime, idle: bool) -> tuple[str, ...]:
     )
 
 
+def _row_lines(row: Row, data: tuple[str, ...], fmt: str, width: int) -> str:
+    """A row that is not plain: its line, then what to do about it (one text, `\n` between)."""
+    lines = [fmt.format(*data).rstrip()]
+    if row.gateway is not None and not row.gateway.settled:
+        lines.extend(
+            textwrap.wrap(
+                f"gateway has not taken probed's repair yet: {row.gateway_detail or '?'}; "
+                "probed retries",
+                width=width,
+                initial_indent="    -> ",
+                subsequent_indent="       ",
+            )
+        )
+    if row.state != "ok":
+        detail = f"only for model {row.model}; " if row.model else ""
+        lines.extend(_wrapped(detail + (row.action or ""), width))
+    return "\n".join(lines)
+
+
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
     idle = report.daemon is not None and not report.daemon.running
@@ -470,28 +489,16 @@ def render_table(report: Report, *, width: int = 100) -> str:
     for j in range(3, ncols):
         widths[j] = max(widths[j], max((len(c[j]) for c in shown), default=0))
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    first = "".join(f"{{:<{w}}}  " for w in widths[:3])  # a plain row's first three cells
-    # ...and the rest of its line: never blank (it ends in "-"), so `rstrip` may apply to it alone
-    plain_rest = "  ".join(f"{{:<{w}}}" for w in widths[3:]).format(*_PLAIN_CELLS).rstrip()
+    # A plain row's line: its first three cells, then a constant rest. That rest is never blank
+    # (it ends in "-"), so `rstrip` may apply to it alone; it holds no brace to escape.
+    rest = "  ".join(f"{{:<{w}}}" for w in widths[3:]).format(*_PLAIN_CELLS).rstrip()
+    plain = "".join(f"{{:<{w}}}  " for w in widths[:3]) + rest
     out = [summary_line(report), "", fmt.format(*header).rstrip()]
-    for row, data in zip(rows, cells, strict=True):
-        if data is None:
-            out.append(first.format(row[0], row[1], row[2]) + plain_rest)
-            continue
-        out.append(fmt.format(*data).rstrip())
-        if row.gateway is not None and not row.gateway.settled:
-            out.extend(
-                textwrap.wrap(
-                    f"gateway has not taken probed's repair yet: {row.gateway_detail or '?'}; "
-                    "probed retries",
-                    width=width,
-                    initial_indent="    -> ",
-                    subsequent_indent="       ",
-                )
-            )
-        if row.state != "ok":
-            detail = f"only for model {row.model}; " if row.model else ""
-            out.extend(_wrapped(detail + (row.action or ""), width))
+    # one item per row; a row with lines under it is one item of several lines
+    out += [
+        plain.format(row[0], row[1], row[2]) if data is None else _row_lines(row, data, fmt, width)
+        for row, data in zip(rows, cells, strict=True)
+    ]
     if not report.rows and not report.errors:
         out.append("(no auth profiles found)")
     for e in report.errors:
