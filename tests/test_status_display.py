@@ -132,13 +132,23 @@ TEXT = st.text(max_size=8) | st.sampled_from(['"', "\\", "\n", "},\n      {", "Ã
 OPT = st.none() | TEXT
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(TEXT, TEXT, OPT, st.none() | st.integers(-5, 10**12)), max_size=4))
-def test_render_json_is_json_dumps_indent_2(cells: list[tuple[str, str, Any, Any]]) -> None:
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(TEXT, TEXT, OPT, st.none() | st.integers(-5, 10**12), TEXT, st.booleans()),
+        max_size=6,
+    )
+)
+def test_render_json_is_json_dumps_indent_2(
+    cells: list[tuple[str, str, Any, Any, str, bool]],
+) -> None:
+    """Plain rows (laid out from a constant text) and the others (encoded together), mixed."""
     at = datetime(2027, 1, 15, 9, 30, 15, 250_000, tzinfo=UTC)
     rows = tuple(
-        Row(a, p, "anthropic", "api_key", "ok", r, None, n, None, None, None, None, p)
-        for a, p, r, n in cells
+        Row(a, p, v, "api_key", "ok", None, None, None, None, None, None, None, OK_ACTION)
+        if plain
+        else Row(a, p, v, "api_key", "ok", r, None, n, None, None, None, None, p)
+        for a, p, r, n, v, plain in cells
     )
     report = Report(at, rows, (Unreadable("x", "/f", "bad"),))
     assert render_json(report) == json.dumps(report.to_json(), indent=2)
