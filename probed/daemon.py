@@ -152,6 +152,8 @@ class Daemon:
         self._ledger_problem: str | None = None
         self._credentials: dict[tuple[str, str], Credential] = {}  # to notice a re-auth
         self._usages = UsageMemo()  # each windowed profile's Usage, while its entry is unchanged
+        # each key's signature, with the usage, record and overrides it was computed from
+        self._sigs: dict[Key, tuple[Usage, ProbeRecord | None, Any, Any, tuple[Any, ...]]] = {}
         self._seen: dict[str, Signature] = {}  # each store's files as of its last evaluation
         self._unreadable: dict[str, str] = {}
         self._invalid: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
@@ -312,6 +314,7 @@ class Daemon:
         self._seen = {k: v for k, v in self._seen.items() if k in stores}
         self._credentials = {k: v for k, v in self._credentials.items() if k[0] in stores}
         self._usages.keep_agents(set(stores))
+        self._sigs = {k: v for k, v in self._sigs.items() if k.agent in stores}
         self._invalid = {k: v for k, v in self._invalid.items() if k[0] in stores}
 
     async def scan(self, *, initial: bool = False) -> None:
@@ -525,13 +528,26 @@ class Daemon:
                     provider=profile.provider,
                     reason=recorded.reason,
                 )
-            window, history = _window(recorded, usage, record)
-            # without a record of its own, the window is the one the signature is made of
-            sig = self._signature(key, recorded, usage, history, window if record is None else None)
+            # The signature is a function of the usage, the record and the key's overrides:
+            # given the same ones (the same Usage object, from the memo), it is the same
+            # signature, and an armed key that has it needs nothing else computed.
+            inputs = (usage, record, self._now.get(key), self._retry.get(key))
+            known = self._sigs.get(key)
+            if known is not None and known[0] is usage and known[1:4] == inputs[1:]:
+                sig, window, history = known[4], None, None
+            else:
+                window, history = _window(recorded, usage, record)
+                # without a record of its own, the window is the one the signature is made of
+                sig = self._signature(
+                    key, recorded, usage, history, window if record is None else None
+                )
+                self._sigs[key] = (*inputs, sig)
             if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
                 at = self.sched.deadline(key) or now
                 out[key] = (sig, at, True, profile, usage)
                 continue
+            if window is None or history is None:
+                window, history = _window(recorded, usage, record)
             at, decided = self._probe_time(key, window, history, now)
             out[key] = (sig, at, decided, profile, usage)
         return out

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from probed import daemon as daemon_module
 from probed import policy
 from probed.config import Config
 from probed.daemon import (
@@ -20,9 +21,10 @@ from probed.daemon import (
     _window,
 )
 from probed.logs import configure, log_enabled
-from probed.model import Usage
+from probed.model import Profile, Usage
 from probed.reasons import Reason, _read_word, from_openclaw
 from probed.scheduler import Key
+from probed.stores.base import Era, Snapshot
 
 T = 1_800_000_000_000
 
@@ -116,3 +118,37 @@ def test_log_enabled_follows_the_configured_level() -> None:
         assert not log_enabled("no-such-level")
     finally:
         configure("info", "console", stream=io.StringIO())
+
+
+def test_a_pass_over_an_unchanged_store_reuses_each_keys_signature(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An armed key whose usage (the memo's same object), record and overrides are unchanged
+    keeps its signature without the window being computed; any new input computes it again."""
+    daemon = Daemon(Config())
+    profile = Profile.from_json("anthropic:a", {"type": "api_key", "provider": "anthropic"})
+    assert profile is not None
+    entry = {"cooldownUntil": T + 3_600_000, "cooldownReason": "rate_limit", "lastFailureAt": T}
+
+    def snap() -> Snapshot:  # every read makes new dicts
+        state = {"usageStats": {"anthropic:a": dict(entry)}}
+        return Snapshot("main", Era.SQLITE_AGENT, {"anthropic:a": profile}, state)
+
+    now = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+    calls: list[object] = []
+    real = daemon_module._window
+    monkeypatch.setattr(daemon_module, "_window", lambda *a: calls.append(a) or real(*a))
+    ((key, (sig, at, *_)),) = daemon._wanted(snap(), now, {}).items()
+    daemon._armed[key] = sig
+    monkeypatch.setattr(daemon.sched, "is_scheduled", lambda k: k == key)
+    monkeypatch.setattr(daemon.sched, "deadline", lambda k: at)
+    calls.clear()
+    assert daemon._wanted(snap(), now, {})[key][:3] == (sig, at, True)
+    assert calls == []
+    daemon._retry[key] = at + timedelta(minutes=1)  # a probe that could not run
+    assert daemon._wanted(snap(), now, {})[key][0] != sig
+    assert len(calls) == 1  # once, for the signature and the time
+    calls.clear()
+    entry["errorCount"] = 2  # OpenClaw wrote the profile: a new Usage
+    daemon._wanted(snap(), now, {})
+    assert calls
