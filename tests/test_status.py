@@ -251,7 +251,7 @@ def test_a_quota_openclaw_wrote_as_a_rate_limit_gets_the_quota_advice(
     assert "quota" in after["action"] and after["action"] != before["action"]
 
 
-_HEAVY = ("structlog", "httpx", "asyncio", "apscheduler", "anyio")
+_HEAVY = ("structlog", "httpx", "asyncio", "apscheduler", "anyio", "email", "ssl")
 _IMPORTS_OF_STATUS = """
 import sys
 from probed.cli import main
