@@ -35,6 +35,8 @@ MAX_MS = 253_402_300_799_999
 
 def valid_ms(value: object) -> TypeGuard[int | float]:
     """A number OpenClaw could mean as an epoch-ms time: finite, positive, at most MAX_MS."""
+    if type(value) is int:  # what OpenClaw writes: decided without the checks below
+        return 0 < value <= MAX_MS
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     try:
@@ -44,6 +46,8 @@ def valid_ms(value: object) -> TypeGuard[int | float]:
 
 
 def from_ms(ms: float) -> datetime:
+    if type(ms) is int and -MAX_MS <= ms <= MAX_MS:  # the usual case, without the checks below
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
     if not (isinstance(ms, int | float) and math.isfinite(ms) and -MAX_MS <= ms <= MAX_MS):
         raise ValueError(f"{ms!r} is not an epoch-millisecond time probed can represent")
     return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -22,6 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # repairlog imports this module; the record is only a type here
+    from probed.repairlog import RepairRecord
 
 
 class Verdict(StrEnum):
@@ -99,3 +103,16 @@ def needs_reload(verdict: Verdict, *, has_command: bool) -> bool:
     """Run the reload command again? Only for a gateway that runs on its old copy; one that is
     down needs nothing but a look (it reads the store when it starts)."""
     return verdict is Verdict.PENDING and has_command
+
+
+def current_verdict(rec: RepairRecord, *, usable_now: bool, seen: GatewaySeen | None) -> Verdict:
+    """For `probed status` (read-only): the recorded verdict, brought up to date by a fresh look
+    at the gateway (a gateway that started since the repair has taken it).
+
+    Here, with the rules, rather than beside the reload command: `status` needs the verdict
+    and none of the I/O, and `probed.reload` brings in subprocess handling and httpx."""
+    if rec.verdict.settled and usable_now:
+        return rec.verdict
+    if seen is None:
+        return rec.verdict if usable_now else Verdict.OVERWRITTEN
+    return decide(Evidence(rec.repaired_at_ms, usable_now, seen, rec.reload_ok_at_ms))

@@ -9,6 +9,11 @@ The rules themselves live in `probed.redact` (their one owner); this module only
 and makes every string printable on one line (a provider's message cannot drive the terminal).
 
 Loggers are never cached, so a SIGHUP that changes `[daemon] log_level` takes effect at once.
+
+structlog is imported when the first record is made, not at import: with the asyncio it brings,
+it was a third of the start-up of a command such as `probed status`, which usually logs
+nothing. `configure` sets up the standard library side at once (so a foreign logger's record is
+never printed unredacted by logging's fallback handler) and structlog's side on first use.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Mapping, MutableMapping
+from types import ModuleType
 from typing import Any, TextIO
-
-import structlog
 
 from probed.redact import MASK, is_secret_name, printable, scrub, scrub_text
 
@@ -75,7 +80,7 @@ class _ConsoleLine:
     """`2026-10-07T12:00:00Z info     probe_started agent=main ...`: one line, no colours."""
 
     def __init__(self) -> None:
-        self._rest = structlog.processors.LogfmtRenderer(bool_as_flag=False)
+        self._rest = _structlog().processors.LogfmtRenderer(bool_as_flag=False)
 
     def __call__(self, logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> str:
         ts = event_dict.pop("timestamp", "")
@@ -96,6 +101,7 @@ def resolve_format(fmt: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def _renderer(fmt: str) -> Any:
+    structlog = _structlog()
     if fmt == "journal":
         return _SdPrefix(
             structlog.processors.LogfmtRenderer(
@@ -107,15 +113,61 @@ def _renderer(fmt: str) -> Any:
     return _ConsoleLine()
 
 
+class _Deferred:
+    """structlog's side of the last `configure` (the format), until it is applied."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kind: str | None = None
+
+    def put(self, kind: str) -> None:
+        with self._lock:
+            self._kind = kind
+
+    def take(self) -> str | None:
+        with self._lock:
+            kind, self._kind = self._kind, None
+        return kind
+
+
+_deferred = _Deferred()
+
+
 def configure(level: str = "info", fmt: str = "auto", *, stream: TextIO | None = None) -> None:
     """journal | json | console | auto; redaction applied to every record.
 
-    Safe to call again (SIGHUP): handlers are replaced, never stacked.
+    Safe to call again (SIGHUP): handlers are replaced, never stacked. structlog itself is
+    configured now if it is already imported (the daemon, tests that capture its output), else
+    when the first record is made (see the module docstring).
     """
     kind = resolve_format(fmt)
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
+    handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
+    handler.setFormatter(_DeferredFormatter(kind))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("probed").setLevel(numeric)
+    _deferred.put(kind)
+    if "structlog" in sys.modules:
+        _structlog()
+
+
+def _structlog() -> ModuleType:
+    """structlog, configured as `configure` last asked."""
+    import structlog  # noqa: PLC0415 - see the module docstring
+
+    kind = _deferred.take()
+    if kind is not None:
+        _apply(structlog, kind)
+    return structlog
+
+
+def _pre_chain(structlog: ModuleType, kind: str) -> list[Any]:
     pre: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -123,18 +175,27 @@ def configure(level: str = "info", fmt: str = "auto", *, stream: TextIO | None =
     ]
     if kind != "journal":
         pre.append(structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"))
+    return pre
+
+
+def _apply(structlog: ModuleType, kind: str) -> None:
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
-            *pre,
+            *_pre_chain(structlog, kind),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         wrapper_class=structlog.stdlib.BoundLogger,
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=pre,
+
+
+def _formatter(kind: str) -> logging.Formatter:
+    """The one formatter of every record, structlog's and foreign (stdlib) ones alike."""
+    structlog = _structlog()
+    formatter: logging.Formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_pre_chain(structlog, kind),
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _drop_own_logger_name,
@@ -144,14 +205,22 @@ def configure(level: str = "info", fmt: str = "auto", *, stream: TextIO | None =
             _renderer(kind),
         ],
     )
-    handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(numeric)
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
-    logging.getLogger("probed").setLevel(numeric)
+    return formatter
+
+
+class _DeferredFormatter(logging.Formatter):
+    """structlog's ProcessorFormatter, built when the handler formats its first record."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self._kind = kind
+        self._inner: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        inner = self._inner
+        if inner is None:
+            inner = self._inner = _formatter(self._kind)
+        return inner.format(record)
 
 
 def _drop_empty(
@@ -173,13 +242,45 @@ def _drop_own_logger_name(
     return event_dict
 
 
-__all__ = ["MASK", "configure", "get_logger", "redact", "resolve_format", "scrub", "scrub_text"]
+__all__ = [
+    "MASK",
+    "configure",
+    "get_logger",
+    "log_enabled",
+    "redact",
+    "resolve_format",
+    "scrub",
+    "scrub_text",
+]
+
+
+def log_enabled(level: str) -> bool:
+    """Whether our events at `level` are written (as `configure` last set it): a caller with
+    thousands of lines to format asks first, rather than formatting them to be dropped."""
+    numeric = logging.getLevelName(level.upper())
+    return isinstance(numeric, int) and logging.getLogger("probed").isEnabledFor(numeric)
 
 
 def get_logger(**context: Any) -> Any:
     """Events are snake_case words (`probe_started`) with agent/profile/provider/model/reason/until.
 
     Returns a lazy proxy: it reads the configuration at every call, so a logger made at import
-    time follows a later `configure()`.
+    time follows a later `configure()`; structlog is imported at its first use.
     """
-    return structlog.get_logger("probed", **context)
+    return _LazyLogger(context)
+
+
+class _LazyLogger:
+    """`structlog.get_logger("probed", **context)`, made when first used."""
+
+    __slots__ = ("_context", "_logger")
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self._context = dict(context)
+        self._logger: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        logger = self._logger
+        if logger is None:
+            logger = self._logger = _structlog().get_logger("probed", **self._context)
+        return getattr(logger, name)

@@ -184,6 +184,8 @@ def _ms(raw: Mapping[str, Any], key: str, bad: list[tuple[str, str]] | None = No
     (`1e20`, negative, NaN, a string) is also noted in `bad` as (field, value shown short), so the
     profile can be reported by name while every other profile goes on as usual."""
     value = raw.get(key)
+    if value is None:  # most fields of most entries
+        return None
     if valid_ms(value):
         return int(value)
     if bad is not None and value is not None and not (value == 0 and not isinstance(value, bool)):

@@ -238,16 +238,6 @@ def next_retry_ms(config: Config) -> int | None:
     return min(times) if times else None
 
 
-def current_verdict(rec: RepairRecord, *, usable_now: bool, seen: GatewaySeen | None) -> Verdict:
-    """For `probed status` (read-only): the recorded verdict, brought up to date by a fresh look
-    at the gateway (a gateway that started since the repair has taken it)."""
-    if rec.verdict.settled and usable_now:
-        return rec.verdict
-    if seen is None:
-        return rec.verdict if usable_now else Verdict.OVERWRITTEN
-    return decide(Evidence(rec.repaired_at_ms, usable_now, seen, rec.reload_ok_at_ms))
-
-
 def _usable_on_disk(config: Config, rec: RepairRecord, stores: dict[str, Store]) -> bool | None:
     """Read the store back: is the repaired profile usable as OpenClaw reads the disk? None when
     the store cannot be read (decided on the next try)."""

@@ -10,7 +10,6 @@ a provider or parks a working profile for years.
 from __future__ import annotations
 
 import calendar
-import email.utils
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -193,6 +192,10 @@ def _parse_datetime_text(text: str, tz: tzinfo = UTC) -> datetime | None:
 
 
 def _http_date(text: str, now: datetime, source: str) -> Signal | None:
+    # email.utils (and the socket module it imports) only for an HTTP-date: `probed status`
+    # imports this module for its advice, never for a date
+    import email.utils  # noqa: PLC0415
+
     try:
         parsed = email.utils.parsedate_tz(text)
         if parsed is None:

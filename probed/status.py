@@ -17,25 +17,34 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from probed import heartbeat
 from probed.actions import action_for
 from probed.clock import from_ms, iso, to_ms
 from probed.config import Config
-from probed.confirm import GatewaySeen, Verdict
+from probed.confirm import GatewaySeen, Verdict, current_verdict
 from probed.errors import NotFound, ProbedError, StoreError, unforeseen
 from probed.ledger import Ledger, ProbeRecord
-from probed.model import OK_VIEW, canonical_provider
+from probed.model import OK_VIEW, Listed, View, canonical_provider
 from probed.reasons import from_openclaw, refine
-from probed.reload import current_verdict
 from probed.repairlog import RepairLog
-from probed.stores.base import Store, read_listing
+from probed.stores.base import Listing, Store, read_listing
 from probed.stores.discover import discover, legacy_warnings
 
+OK_ACTION = "nothing to do: usable now"
+# A usable row with no probe on record, after its agent, profile, provider and type: most rows
+# of a big fleet, built, encoded and printed in bulk (`Row.plain`).
+_OK_TAIL = ("ok", None, None, None, None, None, None, None, OK_ACTION, None, None)
 
-@dataclass(frozen=True, slots=True)
-class Row:
+
+class Row(NamedTuple):
+    """One profile as `status` shows it.
+
+    A named tuple, not a frozen dataclass like the rest: `status` builds one per profile, and at
+    100,000 profiles a frozen dataclass's `__init__` (one `object.__setattr__` per field) was a
+    quarter of a second of the command. Immutable all the same."""
+
     agent: str
     profile: str
     provider: str
@@ -52,7 +61,24 @@ class Row:
     gateway: Verdict | None = None  # has the running gateway taken probed's last repair?
     gateway_detail: str | None = None  # why not yet, one sentence
 
+    @property
+    def plain(self) -> bool:
+        """Usable, no window, no probe, no repair on record: all but four fields are constant."""
+        return self[4:] == _OK_TAIL
+
     def to_json(self) -> dict[str, Any]:
+        if self[4:] == _OK_TAIL:
+            return {
+                "agent": self.agent,
+                "profile": self.profile,
+                "provider": self.provider,
+                "type": self.type,
+                **_PLAIN_JSON,
+            }
+        return self.full_json()
+
+    def full_json(self) -> dict[str, Any]:
+        """Every field, each computed (`to_json` without its shortcut for plain rows)."""
         return {
             "agent": self.agent,
             "profile": self.profile,
@@ -72,6 +98,10 @@ class Row:
             "repair_confirmed": self.gateway.confirmed if self.gateway else None,
             "gateway_detail": self.gateway_detail,
         }
+
+
+# A plain row's fields after its first four, as `full_json` gives them.
+_PLAIN_JSON: dict[str, Any] = dict(list(Row("", "", "", "", *_OK_TAIL).full_json().items())[4:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +140,6 @@ class Report:
         return out
 
 
-OK_ACTION = "nothing to do: usable now"
-
-
 def collect(
     config: Config,
     *,
@@ -128,6 +155,9 @@ def collect(
         )
     ledger = Ledger(config.daemon.state_dir)
     records = _records(ledger)
+    probed_pids: dict[str, set[str]] = {}  # agent -> profiles with a probe on record
+    for rec_agent, rec_pid, _model in records:
+        probed_pids.setdefault(rec_agent, set()).add(rec_pid)
     want_provider = canonical_provider(provider) if provider else None
     rows: list[Row] = []
     errors: list[Unreadable] = []
@@ -147,61 +177,16 @@ def collect(
                 Unreadable(store.agent, str(store.location), unforeseen(store.location, exc))
             )
             continue
-        stats = snap.state.get("usageStats")
-        stats = stats if isinstance(stats, Mapping) else {}
-        for pid, profile in snap.profiles.items():
-            if want_provider and canonical_provider(profile.provider) != want_provider:
-                continue
-            raw = stats.get(pid)
-            if isinstance(raw, Mapping) and any(k in raw for k in _WINDOW_KEYS):
-                usage = snap.usage(pid)
-                invalid = usage.invalid_note(pid)
-                if invalid is not None:
-                    bad_values.append(Note(store.agent, str(store.location), invalid))
-                view = usage.view(profile.provider, now_ms)
-            else:  # no window recorded: usable, without parsing (most rows of a big fleet)
-                view = OK_VIEW
-            until = from_ms(view.until_ms) if view.until_ms is not None else None
-            remaining = (
-                max(0, math.ceil((view.until_ms - now_ms) / 1000))
-                if view.until_ms is not None
-                else None
-            )
-            rec = (
-                records.get((store.agent, pid, view.model or ""))
-                or records.get((store.agent, pid, ""))
-                if records
-                else None
-            )
-            if rec is None and view.usable:  # most rows of a big fleet: nothing more to look up
-                rows.append(Row(store.agent, pid, profile.provider, profile.type, *_OK_TAIL))
-                continue
-            if view.usable:
-                action = OK_ACTION
-            else:
-                reason = refine(from_openclaw(view.reason), rec.last_result if rec else None)
-                action = action_for(
-                    reason if reason is not None else "unknown",
-                    profile.provider,
-                    scope="model" if view.model else "profile",
-                )
-            rows.append(
-                Row(
-                    agent=store.agent,
-                    profile=pid,
-                    provider=profile.provider,
-                    type=profile.type,
-                    state=view.state,
-                    reason=view.reason,
-                    until=until,
-                    remaining_s=remaining,
-                    model=view.model,
-                    last_probe_at=rec.last_probe_at if rec else None,
-                    last_probe_result=rec.last_result if rec else None,
-                    next_probe_at=(rec.next_probe_at if rec and not view.usable else None),
-                    action=action,
-                )
-            )
+        got, notes = _listing_rows(
+            snap,
+            str(store.location),
+            records,
+            probed_pids=probed_pids,
+            want_provider=want_provider,
+            now_ms=now_ms,
+        )
+        rows.extend(got)
+        bad_values.extend(notes)
     rows = _with_gateway(config, rows, now_ms)
     rows.sort(key=_ROW_ORDER)
     notes = bad_values + [
@@ -218,9 +203,95 @@ def collect(
     )
 
 
-_WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
-# A usable row with no probe on record, after its agent, profile, provider and type.
-_OK_TAIL = ("ok", None, None, None, None, None, None, None, OK_ACTION)
+def _has_window(raw: object) -> bool:
+    """Whether a usageStats entry records any of OpenClaw's three windows (expired or not)."""
+    if type(raw) is not dict and not isinstance(raw, Mapping):
+        return False
+    return "cooldownUntil" in raw or "disabledUntil" in raw or "blockedUntil" in raw
+
+
+def _listing_rows(
+    snap: Listing,
+    location: str,
+    records: Mapping[tuple[str, str, str], ProbeRecord],
+    *,
+    probed_pids: Mapping[str, set[str]],
+    want_provider: str | None,
+    now_ms: int,
+) -> tuple[list[Row], list[Note]]:
+    """One store's rows, and its notes (a time field that is not a time).
+
+    Most profiles of a big fleet have no window and no probe on record: one plain row each,
+    built in bulk with nothing parsed. The others are looked at one by one (`_row`)."""
+    stats = snap.state.get("usageStats")
+    stats = stats if type(stats) is dict or isinstance(stats, Mapping) else {}
+    profiles = snap.profiles
+    special = [pid for pid, raw in stats.items() if _has_window(raw) and pid in profiles]
+    probed = probed_pids.get(snap.agent, ())
+    special += [pid for pid in probed if pid in profiles and not _has_window(stats.get(pid))]
+    if want_provider:
+        profiles = {
+            pid: p for pid, p in profiles.items() if canonical_provider(p.provider) == want_provider
+        }
+    skip = set(special)
+    if len(special) > 1:  # in the store's own order, as its notes are listed
+        special = [pid for pid in profiles if pid in skip]
+    agent = snap.agent
+    rows = [
+        Row._make((agent, pid, p.provider, p.type, *_OK_TAIL))
+        for pid, p in profiles.items()
+        if pid not in skip
+    ]
+    notes: list[Note] = []
+    for pid in special:
+        listed = profiles.get(pid)
+        if listed is None:
+            continue
+        view = OK_VIEW  # no window recorded: usable, without parsing
+        if _has_window(stats.get(pid)):
+            usage = snap.usage(pid)
+            invalid = usage.invalid_note(pid)
+            if invalid is not None:
+                notes.append(Note(agent, location, invalid))
+            view = usage.view(listed.provider, now_ms)
+        rec = records.get((agent, pid, view.model or "")) or records.get((agent, pid, ""))
+        rows.append(_row(agent, pid, listed, view, rec=rec, now_ms=now_ms))
+    return rows, notes
+
+
+def _row(
+    agent: str, pid: str, listed: Listed, view: View, *, rec: ProbeRecord | None, now_ms: int
+) -> Row:
+    """The row of a profile with a window or a probe on record."""
+    if rec is None and view.usable:
+        return Row._make((agent, pid, listed.provider, listed.type, *_OK_TAIL))
+    if view.usable:
+        action = OK_ACTION
+    else:
+        reason = refine(from_openclaw(view.reason), rec.last_result if rec else None)
+        action = action_for(
+            reason if reason is not None else "unknown",
+            listed.provider,
+            scope="model" if view.model else "profile",
+        )
+    until_ms = view.until_ms
+    return Row(
+        agent=agent,
+        profile=pid,
+        provider=listed.provider,
+        type=listed.type,
+        state=view.state,
+        reason=view.reason,
+        until=from_ms(until_ms) if until_ms is not None else None,
+        remaining_s=max(0, math.ceil((until_ms - now_ms) / 1000)) if until_ms is not None else None,
+        model=view.model,
+        last_probe_at=rec.last_probe_at if rec else None,
+        last_probe_result=rec.last_result if rec else None,
+        next_probe_at=(rec.next_probe_at if rec and not view.usable else None),
+        action=action,
+    )
+
+
 _ROW_ORDER = operator.attrgetter("agent", "provider", "profile")
 
 
@@ -256,7 +327,7 @@ def _with_gateway(config: Config, rows: list[Row], now_ms: int) -> list[Row]:
         detail = None
         if not verdict.settled:
             detail = rec.last_error or (seen.detail if seen else None)
-        out.append(replace(row, gateway=verdict, gateway_detail=detail))
+        out.append(row._replace(gateway=verdict, gateway_detail=detail))
     return out
 
 
@@ -341,6 +412,50 @@ _GATEWAY_CELL = {
 }
 
 
+# STATE, REASON, UNTIL (LEFT), LAST, NEXT, GATEWAY of a plain row (`Row.plain`)
+_PLAIN_CELLS = ("ok", "-", "-", "-", "-", "-")
+
+
+def _cells(r: Row, now: datetime, idle: bool) -> tuple[str, ...]:
+    """A row's nine cells, GATEWAY last (dropped when no row has a repair on record)."""
+    gateway = _GATEWAY_CELL.get(r.gateway, "-") if r.gateway else "-"
+    if r.until is None and r.last_probe_at is None and r.next_probe_at is None:
+        return (r.agent, r.profile, r.provider, r.state, r.reason or "-", "-", "-", "-", gateway)
+    last = "-"
+    if r.last_probe_at is not None:
+        last = f"{r.last_probe_result or '?'} {_ago(r.last_probe_at, now)}"
+    return (
+        r.agent,
+        r.profile,
+        r.provider,
+        r.state,
+        r.reason or "-",
+        _until(r, now),
+        last,
+        "-" if idle else _in(r.next_probe_at, now),
+        gateway,
+    )
+
+
+def _row_lines(row: Row, data: tuple[str, ...], fmt: str, width: int) -> str:
+    """A row that is not plain: its line, then what to do about it (one text, `\n` between)."""
+    lines = [fmt.format(*data).rstrip()]
+    if row.gateway is not None and not row.gateway.settled:
+        lines.extend(
+            textwrap.wrap(
+                f"gateway has not taken probed's repair yet: {row.gateway_detail or '?'}; "
+                "probed retries",
+                width=width,
+                initial_indent="    -> ",
+                subsequent_indent="       ",
+            )
+        )
+    if row.state != "ok":
+        detail = f"only for model {row.model}; " if row.model else ""
+        lines.extend(_wrapped(detail + (row.action or ""), width))
+    return "\n".join(lines)
+
+
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
     idle = report.daemon is not None and not report.daemon.running
@@ -358,63 +473,32 @@ def render_table(report: Report, *, width: int = 100) -> str:
         "NEXT",
         "GATEWAY",
     )
-    cells: list[tuple[str, ...]] = []
-    for r in report.rows:
-        if r.until is None and r.last_probe_at is None and r.next_probe_at is None:
-            # most rows of a big fleet: usable, never probed; no time to format
-            cells.append(
-                (
-                    r.agent,
-                    r.profile,
-                    r.provider,
-                    r.state,
-                    r.reason or "-",
-                    "-",
-                    "-",
-                    "-",
-                    _GATEWAY_CELL.get(r.gateway, "-") if r.gateway else "-",
-                )
-            )
-            continue
-        last = "-"
-        if r.last_probe_at is not None:
-            last = f"{r.last_probe_result or '?'} {_ago(r.last_probe_at, now)}"
-        cells.append(
-            (
-                r.agent,
-                r.profile,
-                r.provider,
-                r.state,
-                r.reason or "-",
-                _until(r, now),
-                last,
-                "-" if idle else _in(r.next_probe_at, now),
-                _GATEWAY_CELL.get(r.gateway, "-") if r.gateway else "-",
-            )
-        )
-    if not any(r.gateway for r in report.rows):  # no repair on record: no column for it
+    rows = report.rows
+    if not any(r.gateway for r in rows):  # no repair on record: no column for it
         header = header[:-1]
-        cells = [c[:-1] for c in cells]
-    columns = list(zip(*cells, strict=True)) if cells else [() for _ in header]
-    pairs = zip(header, columns, strict=True)
-    widths = [max(len(h), max(map(len, col), default=0)) for h, col in pairs]
+    ncols = len(header)
+    # A plain row (most of a big fleet) differs from the others only in its first three cells;
+    # the rest of its line is one constant text. Every other row's cells are made one by one.
+    cells = [None if r[4:] == _OK_TAIL else _cells(r, now, idle)[:ncols] for r in rows]
+    widths = [len(h) for h in header]
+    for j in range(3):
+        widths[j] = max(widths[j], max(map(len, map(operator.itemgetter(j), rows)), default=0))
+    shown = [c for c in cells if c is not None]
+    if len(shown) < len(rows):
+        shown.append(("", "", "", *_PLAIN_CELLS[: ncols - 3]))
+    for j in range(3, ncols):
+        widths[j] = max(widths[j], max((len(c[j]) for c in shown), default=0))
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    # A plain row's line: its first three cells, then a constant rest. That rest is never blank
+    # (it ends in "-"), so `rstrip` may apply to it alone; it holds no brace to escape.
+    rest = "  ".join(f"{{:<{w}}}" for w in widths[3:]).format(*_PLAIN_CELLS).rstrip()
+    plain = "".join(f"{{:<{w}}}  " for w in widths[:3]) + rest
     out = [summary_line(report), "", fmt.format(*header).rstrip()]
-    for row, data in zip(report.rows, cells, strict=True):
-        out.append(fmt.format(*data).rstrip())
-        if row.gateway is not None and not row.gateway.settled:
-            out.extend(
-                textwrap.wrap(
-                    f"gateway has not taken probed's repair yet: {row.gateway_detail or '?'}; "
-                    "probed retries",
-                    width=width,
-                    initial_indent="    -> ",
-                    subsequent_indent="       ",
-                )
-            )
-        if row.state != "ok":
-            detail = f"only for model {row.model}; " if row.model else ""
-            out.extend(_wrapped(detail + (row.action or ""), width))
+    # one item per row; a row with lines under it is one item of several lines
+    out += [
+        plain.format(row[0], row[1], row[2]) if data is None else _row_lines(row, data, fmt, width)
+        for row, data in zip(rows, cells, strict=True)
+    ]
     if not report.rows and not report.errors:
         out.append("(no auth profiles found)")
     for e in report.errors:
@@ -444,19 +528,46 @@ def render_json(report: Report) -> str:
     """`json.dumps(report.to_json(), indent=2)`, byte for byte, in a fraction of its time.
 
     With `indent`, the standard library encodes in Python: 1.6 million fields at 100,000
-    profiles took seconds. A row is a flat object of scalars, so all rows are encoded in one
-    call of the C encoder with the separator `indent=2` puts between a row's fields; the
-    boundaries between rows are then the only `},` + separator + `{` in the text (a raw
-    newline never occurs inside an encoded string) and get the list's own separator. The rest
-    of the document is small and goes through `indent=2` itself."""
-    doc = report.to_json()
-    rows = doc["profiles"]
-    doc["profiles"] = []
-    head = json.dumps(doc, indent=2)
+    profiles took seconds. A row is a flat object of scalars, so rows are encoded by the C
+    encoder with the separator `indent=2` puts between a row's fields, and laid out here:
+
+    - the rows that are not plain, in one call; the boundaries between them are then the only
+      `},` + separator + `{` in the text (a raw newline never occurs inside an encoded string);
+    - a plain row's four strings, all of them in one call with a newline between items (so
+      each one's encoding is one line), set into the row's constant text (`_PLAIN_ROW`).
+
+    The rest of the document is small and goes through `indent=2` itself."""
+    rows = report.rows
+    head = json.dumps(replace(report, rows=()).to_json(), indent=2)
     if not rows:
         return head
-    # `[{` fields `},` SEP `{` fields ... `}]`: cut the outer four, mend the boundaries
-    body = json.dumps(rows, separators=(_ROW_ITEM_SEP, ": "))[2:-2]
-    body = body.replace("}" + _ROW_ITEM_SEP + "{", "\n    },\n    {\n      ")
-    profiles = '\n  "profiles": [\n    {\n      ' + body + "\n    }\n  ],"
+    plain = [r[4:] == _OK_TAIL for r in rows]
+    others = [r.to_json() for r, p in zip(rows, plain, strict=True) if not p]
+    # `[{` fields `},` SEP `{` fields ... `}]`: cut the outer two, split at the boundaries
+    encoded = json.dumps(others, separators=(_ROW_ITEM_SEP, ": "))[2:-2] if others else ""
+    other_texts = iter(encoded.split("}" + _ROW_ITEM_SEP + "{") if others else ())
+    strings = [f for r, p in zip(rows, plain, strict=True) if p for f in r[:4]]
+    lines = json.dumps(strings, separators=("\n", ": "))[1:-1].split("\n") if strings else []
+    cells = iter(lines)
+    texts = [
+        _PLAIN_ROW.format(next(cells), next(cells), next(cells), next(cells))
+        if p
+        else "{\n      " + next(other_texts) + "\n    }"
+        for p in plain
+    ]
+    profiles = '\n  "profiles": [\n    ' + ",\n    ".join(texts) + "\n  ],"
     return head.replace(_PLACEHOLDER, profiles, 1)
+
+
+# A plain row as `indent=2` lays it out inside the list, its four strings' encodings to fill in.
+_PLAIN_ROW = (
+    "{{\n      "
+    + _ROW_ITEM_SEP.join(
+        [f"{json.dumps(k)}: {{}}" for k in Row._fields[:4]]
+        + [
+            f"{json.dumps(k)}: {json.dumps(v)}".replace("{", "{{").replace("}", "}}")
+            for k, v in _PLAIN_JSON.items()
+        ]
+    )
+    + "\n    }}"
+)

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import json
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
+import pytest
+
+from probed import daemon as daemon_module
 from probed import policy
 from probed.config import Config
-from probed.daemon import Daemon, _may_have_window, _window
-from probed.model import Usage
+from probed.daemon import (
+    ANNOUNCE_MAX,
+    Daemon,
+    Scheduled,
+    _may_have_window,
+    _window,
+)
+from probed.logs import configure, log_enabled
+from probed.model import Profile, Usage
 from probed.reasons import Reason, _read_word, from_openclaw
 from probed.scheduler import Key
+from probed.stores.base import Era, Snapshot
 
 T = 1_800_000_000_000
 
@@ -47,3 +62,93 @@ def test_a_signature_given_the_window_is_the_one_it_would_compute() -> None:
     assert daemon._signature(key, recorded, usage, history, window) == daemon._signature(
         key, recorded, usage, history
     )
+
+
+def _scheduled(n: int) -> list[Scheduled]:
+    base = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+    # the earliest has no fraction of a second, a later one has: compared as times, not texts
+    ats = [base + timedelta(seconds=1 + i, milliseconds=500) for i in range(n - 1)] + [base]
+    usage = Usage.from_json({"cooldownUntil": T, "cooldownReason": "rate_limit"})
+    return [
+        Scheduled(Key("main", f"anthropic:p{i}"), "anthropic", usage.recorded(), at)
+        for i, at in enumerate(ats)
+    ]
+
+
+def test_a_big_scan_counts_its_keys_without_formatting_lines_nobody_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = io.StringIO()
+    configure("info", "json", stream=out)
+    many = _scheduled(ANNOUNCE_MAX + 50)
+
+    def boom(_self: Scheduled) -> dict[str, Any]:
+        raise AssertionError("a probe_scheduled line was formatted at info level")
+
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(Scheduled, "fields", boom)
+            Daemon(Config())._announce(many)
+        lines = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [(e["event"], e["count"]) for e in lines] == [("probes_scheduled", len(many))]
+        assert lines[0]["first_at"] == "2027-01-15T12:00:00Z"
+        out = io.StringIO()
+        configure("debug", "json", stream=out)
+        Daemon(Config())._announce(many)
+        events = [json.loads(line)["event"] for line in out.getvalue().splitlines()]
+        assert events.count("probe_scheduled") == len(many) and events[-1] == "probes_scheduled"
+        out = io.StringIO()
+        configure("debug", "json", stream=out)
+        Daemon(Config())._announce(many[:3])  # a small pass: one line each, at info
+        assert [json.loads(line)["profile"] for line in out.getvalue().splitlines()] == [
+            "anthropic:p0",
+            "anthropic:p1",
+            "anthropic:p2",
+        ]
+    finally:
+        configure("info", "console", stream=io.StringIO())
+
+
+def test_log_enabled_follows_the_configured_level() -> None:
+    try:
+        configure("warning", "json", stream=io.StringIO())
+        assert log_enabled("error") and log_enabled("warning") and not log_enabled("info")
+        configure("debug", "json", stream=io.StringIO())
+        assert log_enabled("debug")
+        assert not log_enabled("no-such-level")
+    finally:
+        configure("info", "console", stream=io.StringIO())
+
+
+def test_a_pass_over_an_unchanged_store_reuses_each_keys_signature(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An armed key whose usage (the memo's same object), record and overrides are unchanged
+    keeps its signature without the window being computed; any new input computes it again."""
+    daemon = Daemon(Config())
+    profile = Profile.from_json("anthropic:a", {"type": "api_key", "provider": "anthropic"})
+    assert profile is not None
+    entry = {"cooldownUntil": T + 3_600_000, "cooldownReason": "rate_limit", "lastFailureAt": T}
+
+    def snap() -> Snapshot:  # every read makes new dicts
+        state = {"usageStats": {"anthropic:a": dict(entry)}}
+        return Snapshot("main", Era.SQLITE_AGENT, {"anthropic:a": profile}, state)
+
+    now = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+    calls: list[object] = []
+    real = daemon_module._window
+    monkeypatch.setattr(daemon_module, "_window", lambda *a: calls.append(a) or real(*a))
+    ((key, (sig, at, *_)),) = daemon._wanted(snap(), now, {}).items()
+    daemon._armed[key] = sig
+    monkeypatch.setattr(daemon.sched, "is_scheduled", lambda k: k == key)
+    monkeypatch.setattr(daemon.sched, "deadline", lambda k: at)
+    calls.clear()
+    assert daemon._wanted(snap(), now, {})[key][:3] == (sig, at, True)
+    assert calls == []
+    daemon._retry[key] = at + timedelta(minutes=1)  # a probe that could not run
+    assert daemon._wanted(snap(), now, {})[key][0] != sig
+    assert len(calls) == 1  # once, for the signature and the time
+    calls.clear()
+    entry["errorCount"] = 2  # OpenClaw wrote the profile: a new Usage
+    daemon._wanted(snap(), now, {})
+    assert calls

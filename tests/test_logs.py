@@ -127,3 +127,37 @@ def test_scrub_keeps_ordinary_values() -> None:
     }
     assert scrub(plain) == plain
     assert scrub_text("Bearer sk-ant-xyz12345") == "***"
+
+
+_DEFERRED = """
+import sys
+from probed.logs import configure, get_logger
+configure("info", "json", stream=sys.stdout)
+log = get_logger(agent="main")
+assert "structlog" not in sys.modules, "structlog imported before any record"
+import logging
+logging.getLogger("foreign").warning("foreign %s", sys.argv[1])
+log.info("probe_started", detail=sys.argv[1])
+"""
+
+
+def test_structlog_is_configured_at_the_first_record_not_at_import() -> None:
+    """A command that logs nothing never imports structlog; the first record, ours or a
+    foreign one, is still formatted as configured and redacted."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _DEFERRED, f"key {SECRETS[0]}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    got = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(g["event"], g["level"]) for g in got] == [
+        ("foreign key ***", "warning"),
+        ("probe_started", "info"),
+    ]
+    assert got[0]["logger"] == "foreign"
+    assert got[1]["agent"] == "main" and got[1]["detail"] == "key ***"
+    assert SECRETS[0] not in proc.stdout

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from helpers.openclawstate import AgentStore, api_key, cooldown, now_ms
 from helpers.probestate import KEY_A, billing, read_usage, write_config, write_store
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from probed import safejson
 from probed.cli import main
@@ -134,3 +136,28 @@ def test_classify_and_openclaw_json_and_results_file(tmp_path, capsys) -> None:
         assert main(["-c", str(cfg), "probe", "anthropic:default"]) == 0
     err = capsys.readouterr().err
     assert "openclaw_config_unreadable" in err and "RecursionError" not in err
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_TEXT = st.text(alphabet='[]{}"\\ax:,é', max_size=6)
+_JSON = st.recursive(
+    st.none() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON, st.integers(0, 8), st.booleans())
+def test_too_deep_counts_the_nesting_json_has(value: object, limit: int, ascii_only: bool) -> None:
+    """Brackets and quotes (escaped or not) inside strings never count; both ways of cutting
+    the strings out (with and without an escaped quote in the text) agree with the document."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert safejson.too_deep(text, limit) == (_depth(value) > limit)

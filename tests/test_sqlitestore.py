@@ -151,3 +151,33 @@ def test_read_opens_read_only(tmp_path: Path) -> None:
 def test_missing_database_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         SqliteStore("w", tmp_path, tmp_path / "openclaw-agent.sqlite").read()
+
+
+def test_an_unchanged_profiles_cell_is_not_decoded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon reads a store several times per probe; the credentials' cell changes only at
+    a login. Its text decides: equal, the last document is reused; changed, it is decoded."""
+    import json
+
+    from probed import safejson
+
+    db = era_c_agent(tmp_path, {"anthropic:b": {"errorCount": 1}})
+    store = SqliteStore("worker", db.parent, db)
+    first = store.read()
+    decoded: list[str] = []
+    real = safejson.loads
+    monkeypatch.setattr(safejson, "loads", lambda text, **kw: decoded.append(text) or real(text))
+    store.update(_bump)  # the state cell changes, the profiles cell does not
+    again = store.read()
+    assert again.profiles is first.profiles
+    assert again.usage("anthropic:a").error_count == 3
+    assert all('"profiles"' not in text for text in decoded)  # only state cells were decoded
+    conn = sqlite3.connect(db, isolation_level=None)
+    (text,) = conn.execute("SELECT store_json FROM auth_profile_store").fetchone()
+    doc = json.loads(text)
+    doc["profiles"]["anthropic:new"] = {"type": "api_key", "provider": "anthropic", "key": "k"}
+    conn.execute("UPDATE auth_profile_store SET store_json = ?", (json.dumps(doc),))
+    conn.close()
+    assert "anthropic:new" in store.read().profiles
+    assert "anthropic:new" in store.read_for_display().profiles

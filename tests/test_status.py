@@ -249,3 +249,55 @@ def test_a_quota_openclaw_wrote_as_a_rate_limit_gets_the_quota_advice(
     [after] = [r for r in json.loads(out)["profiles"] if r["profile"] == "anthropic:a"]
     assert after["reason"] == "rate_limit"  # what OpenClaw recorded, as it is
     assert "quota" in after["action"] and after["action"] != before["action"]
+
+
+_HEAVY = ("structlog", "httpx", "asyncio", "apscheduler", "anyio", "email", "ssl")
+_IMPORTS_OF_STATUS = """
+import sys
+from probed.cli import main
+code = main(["status", "-c", sys.argv[1]])
+print("heavy:", sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[2:])))
+raise SystemExit(code)
+"""
+
+
+def test_status_imports_no_logging_or_network_library(tmp_path: Path) -> None:
+    """`probed status` starts fast: structlog (with asyncio), httpx and the daemon's libraries
+    are imported only by what needs them (a record logged, an open repair, the daemon)."""
+    state = tmp_path / "oc"
+    era_c_agent(state, {"anthropic:a": {"cooldownUntil": NOW + H, "cooldownReason": "billing"}})
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_OF_STATUS, str(_config(tmp_path, state)), *_HEAVY],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "anthropic:a" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "heavy: []"
+
+
+def test_notes_follow_the_stores_order_of_profiles_not_its_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows with a window are looked at apart from the usable rest; their notes (a time that is
+    not a time) still come in the order the store lists its profiles, as they always did."""
+    state = tmp_path / "oc"
+    bad = {"cooldownUntil": "soon", "cooldownReason": "rate_limit"}
+    era_c_agent(
+        state,
+        {"openrouter:x": bad, "anthropic:b": bad, "anthropic:a": {"lastUsed": NOW}},
+        agent="main",
+    )
+    ledger = Ledger(tmp_path / "probed-state")
+    ledger.record_probe(
+        "main", "anthropic:a", None, at=from_ms(NOW), result="ok", next_probe_at=None
+    )
+    assert main(["status", "--json", "-c", str(_config(tmp_path, state))]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [n["message"].split(":")[0:2] for n in doc["notes"]] == [
+        ["profile anthropic", "b"],
+        ["profile openrouter", "x"],
+    ]
+    rows = {r["profile"]: r for r in doc["profiles"]}
+    assert rows["anthropic:a"]["last_probe_result"] == "ok"  # probed's record, no window
+    assert rows["anthropic:b"]["state"] == "ok" and rows["openrouter:x"]["state"] == "ok"

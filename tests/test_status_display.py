@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from probed import model
 from probed.cli import main
 from probed.config import OpenClawConfig
+from probed.confirm import Verdict
 from probed.model import Listed, Profile
-from probed.status import Report, Row, Unreadable, render_json
+from probed.status import OK_ACTION, Report, Row, Unreadable, render_json, render_table
 from probed.stores.base import listing_of, read_listing
 from probed.stores.discover import discover
 from probed.stores.inherit import InheritingStore
@@ -131,13 +132,52 @@ TEXT = st.text(max_size=8) | st.sampled_from(['"', "\\", "\n", "},\n      {", "Ã
 OPT = st.none() | TEXT
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(TEXT, TEXT, OPT, st.none() | st.integers(-5, 10**12)), max_size=4))
-def test_render_json_is_json_dumps_indent_2(cells: list[tuple[str, str, Any, Any]]) -> None:
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(TEXT, TEXT, OPT, st.none() | st.integers(-5, 10**12), TEXT, st.booleans()),
+        max_size=6,
+    )
+)
+def test_render_json_is_json_dumps_indent_2(
+    cells: list[tuple[str, str, Any, Any, str, bool]],
+) -> None:
+    """Plain rows (laid out from a constant text) and the others (encoded together), mixed."""
     at = datetime(2027, 1, 15, 9, 30, 15, 250_000, tzinfo=UTC)
     rows = tuple(
-        Row(a, p, "anthropic", "api_key", "ok", r, None, n, None, None, None, None, p)
-        for a, p, r, n in cells
+        Row(a, p, v, "api_key", "ok", None, None, None, None, None, None, None, OK_ACTION)
+        if plain
+        else Row(a, p, v, "api_key", "ok", r, None, n, None, None, None, None, p)
+        for a, p, r, n, v, plain in cells
     )
     report = Report(at, rows, (Unreadable("x", "/f", "bad"),))
     assert render_json(report) == json.dumps(report.to_json(), indent=2)
+
+
+NAME = st.text(max_size=12) | st.sampled_from(["", " ", "a ", "Ã©", "x" * 30, "\t"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(NAME, NAME, NAME), max_size=6), st.booleans())
+def test_plain_rows_print_and_encode_as_every_other_row(
+    names: list[tuple[str, str, str]], repaired: bool
+) -> None:
+    """A plain row (usable, nothing on record) takes shortcuts in `render_table` and `to_json`;
+    the same row made non-plain by a field neither output shows for a usable row (its action)
+    takes the general path, and both must come out the same, byte for byte."""
+    at = datetime(2027, 1, 15, 9, 30, 15, tzinfo=UTC)
+    plain = [
+        Row(a, p, v, "api_key", "ok", None, None, None, None, None, None, None, OK_ACTION)
+        for a, p, v in names
+    ]
+    assert all(r.plain for r in plain)
+    other = [r._replace(action="shown only for unusable rows") for r in plain]
+    assert not any(r.plain for r in other)
+    extra = []
+    if repaired:  # a row with a repair on record adds the GATEWAY column to every line
+        extra = [plain[0]._replace(agent="zz", gateway=Verdict.TAKEN)] if plain else []
+    mine = Report(at, tuple(plain + extra), ())
+    theirs = Report(at, tuple(other + extra), ())
+    assert render_table(mine) == render_table(theirs)
+    assert [r.to_json() for r in plain] == [r.full_json() for r in plain]
+    assert [r.to_json() for r in plain] == [{**r.full_json(), "action": OK_ACTION} for r in other]

@@ -46,8 +46,10 @@ def test_zero_and_null_are_unset_not_invalid() -> None:
 
 def test_from_ms_refuses_clearly() -> None:
     assert from_ms(MAX_MS).year == 9999
-    with pytest.raises(ValueError, match="not an epoch-millisecond time"):
-        from_ms(1e20)
+    assert from_ms(1_800_000_000_000) == from_ms(1_800_000_000_000.0)  # an int takes a shortcut
+    for bad in (1e20, MAX_MS + 1, -MAX_MS - 1, float("nan")):
+        with pytest.raises(ValueError, match="not an epoch-millisecond time"):
+            from_ms(bad)
 
 
 def _stores(tmp_path: Path, era: str, value: Any) -> Path:

@@ -7,21 +7,21 @@ import sys
 
 from probed.clock import utcnow
 from probed.config import Config
+from probed.gcpause import collector_paused
 from probed.reasons import EX_OK
 from probed.status import collect, render_json, render_table
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    report = collect(
-        config,
-        now=utcnow(),
-        agent=getattr(args, "agent", None),
-        provider=getattr(args, "provider", None),
-    )
-    if getattr(args, "json", False):
-        sys.stdout.write(render_json(report) + "\n")
-    else:
-        sys.stdout.write(render_table(report))
+    with collector_paused():  # a row per profile, all alive until printed: probed/gcpause.py
+        report = collect(
+            config,
+            now=utcnow(),
+            agent=getattr(args, "agent", None),
+            provider=getattr(args, "provider", None),
+        )
+        text = render_json(report) + "\n" if getattr(args, "json", False) else render_table(report)
+    sys.stdout.write(text)
     for err in report.errors:
         sys.stderr.write(f"probed: {err.error.rstrip('.')}.\n")
     return EX_OK

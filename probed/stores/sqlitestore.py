@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import json
 import sqlite3
 import time
@@ -99,6 +100,11 @@ _SHARED = _Layout(
 )
 
 
+def _digest(text: str) -> bytes:
+    """A cell's identity: BLAKE2b-128 of its text (a tenth of a millisecond for 100 KB)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def shared_db_path(state_dir: Path) -> Path:
     return state_dir.joinpath(*SHARED_DB)
 
@@ -119,6 +125,11 @@ class SqliteStore:
         self.agent_dir = agent_dir
         self.db_path = db_path
         self._parsed: tuple[Any, Mapping[str, Profile]] | None = None  # see _profiles
+        # The profiles cell's digest and its document (read-only): it changes at a login, while
+        # the daemon reads the store several times per probe; the same text is not decoded
+        # (nor depth-checked) again. A digest, not the text: 100 stores of 1,000 profiles held
+        # 12 MB of it.
+        self._store_cell: tuple[bytes, dict[str, Any]] | None = None
         self.era = Era.SQLITE_SHARED if shared else Era.SQLITE_AGENT
         self.busy_timeout = busy_timeout
         self._layout = _SHARED if shared else _AGENT
@@ -199,11 +210,18 @@ class SqliteStore:
         self, conn: sqlite3.Connection
     ) -> tuple[dict[str, Any], dict[str, Any], int | None]:
         row = conn.execute(self._layout.store_sql).fetchone()
-        store = self._decode(row[0], "store") if row else {"version": 1, "profiles": {}}
-        if not isinstance(store.get("profiles"), dict):
-            raise StoreError(
-                f"{self.db_path}: the auth profile store has no `profiles` object; left alone"
-            )
+        digest = _digest(row[0]) if row and isinstance(row[0], str) else None
+        cell = self._store_cell
+        if digest is not None and cell is not None and digest == cell[0]:
+            store = cell[1]  # the credentials' cell, unchanged since the last read
+        else:
+            store = self._decode(row[0], "store") if row else {"version": 1, "profiles": {}}
+            if not isinstance(store.get("profiles"), dict):
+                raise StoreError(
+                    f"{self.db_path}: the auth profile store has no `profiles` object; left alone"
+                )
+            if digest is not None:
+                self._store_cell = (digest, store)
         row = conn.execute(self._layout.state_sql).fetchone()
         state = self._decode(row[0], "state") if row else {"version": 1}
         updated = int(row[1]) if row and valid_ms(row[1]) else None  # an absurd stamp: ignored
@@ -241,7 +259,7 @@ class SqliteStore:
         read (the daemon reads a store several times per probe)."""
         raw = store["profiles"]
         cached = self._parsed
-        if cached is not None and cached[0] == raw:
+        if cached is not None and (cached[0] is raw or cached[0] == raw):
             return cached[1]
         profiles: dict[str, Profile] = {}
         for pid, entry in raw.items():
