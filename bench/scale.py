@@ -174,7 +174,19 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
+def _compiled() -> None:
+    """probed's bytecode, as `pip install` leaves it: a checkout run with
+    PYTHONDONTWRITEBYTECODE (set on this machine) would otherwise compile every module on every
+    command, and time that instead of what an installed probed does."""
+    import compileall
+
+    import probed
+
+    compileall.compile_dir(Path(probed.__file__).parent, quiet=1)
+
+
 def run_scale(profiles: int, agents: int, *, idle_s: float) -> ScaleResult:
+    _compiled()
     with tempfile.TemporaryDirectory(prefix="probed-scale-") as tmp, FakeProvider() as fake:
         root = Path(tmp)
         dbs = build(root, profiles, agents)

@@ -20,7 +20,7 @@ import gc
 import os
 import random
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -29,6 +29,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import httpx
 
 from probed import __version__, heartbeat, metrics, policy, repair
@@ -62,6 +63,12 @@ TEXTFILE_S = 15.0  # the textfile is rewritten this often, and within a second o
 
 
 _WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
+# A pass gives the event loop a turn this often (profiles), so a key falling due is not held up
+# by a pass over a store with thousands of windows (p99 wake-up lateness, docs/fleet.md).
+_PASS_SLICE = 128
+# What a pass decides for one key: (what the time was decided on, the time, whether a probe's
+# decision already recorded it in the ledger, profile, usage).
+Wanted = tuple[tuple[Any, ...], datetime, bool, Profile, Usage]
 ANNOUNCE_MAX = 200  # probe_scheduled lines one scan logs at info level (see _announce)
 
 
@@ -421,8 +428,12 @@ class Daemon:
             self._unreadable.pop(store.agent, None)
             self._clamp_soon(store, snap)
             now = utcnow()
-            own = self._own_records(store.agent, records)
-            wanted = self._wanted(snap, now, own)
+            own = (
+                self._own_records(store.agent, records)
+                if records is not None
+                else await anyio.to_thread.run_sync(self._own_records, store.agent)
+            )
+            wanted = await self._wanted_yielding(snap, now, own)
             for key in [k for k in self.sched.scheduled() if k.agent == store.agent]:
                 if key not in wanted:
                     self._cancel(key, why="usable")
@@ -492,65 +503,99 @@ class Daemon:
         snap: Snapshot,
         now: datetime,
         own: dict[tuple[str, str | None], ProbeRecord],
-    ) -> dict[Key, tuple[tuple[Any, ...], datetime, bool, Profile, Usage]]:
+    ) -> dict[Key, Wanted]:
         """Every profile with a recorded window (active, or expired but not yet cleared), and
         when to probe it: (what the time was decided on, the time, whether a probe's decision
         already recorded it in the ledger, profile, usage). See `_probe_time`."""
-        out: dict[Key, tuple[tuple[Any, ...], datetime, bool, Profile, Usage]] = {}
+        return dict(w for w in self._want_each(snap, now, own) if w is not None)
+
+    async def _wanted_yielding(
+        self,
+        snap: Snapshot,
+        now: datetime,
+        own: dict[tuple[str, str | None], ProbeRecord],
+    ) -> dict[Key, Wanted]:
+        """`_wanted`, giving the event loop a turn every `_PASS_SLICE` profiles. A pass over a
+        store with a thousand windows takes tens of milliseconds, and runs after every probe
+        of it; a key that falls due meanwhile must not wait for the pass to end."""
+        out: dict[Key, Wanted] = {}
+        for i, w in enumerate(self._want_each(snap, now, own), start=1):
+            if w is not None:
+                out[w[0]] = w[1]
+            if i % _PASS_SLICE == 0:
+                await anyio.lowlevel.checkpoint()
+        return out
+
+    def _want_each(
+        self,
+        snap: Snapshot,
+        now: datetime,
+        own: dict[tuple[str, str | None], ProbeRecord],
+    ) -> Iterator[tuple[Key, Wanted] | None]:
+        """One item per profile of the store: its key and what `_wanted` says of it, or None."""
         stats = snap.state.get("usageStats")
         stats = stats if isinstance(stats, Mapping) else {}
         for pid, profile in snap.profiles.items():
-            if profile.provider in BYPASS_PROVIDERS:
-                continue
-            before = self._credentials.get((snap.agent, pid))
-            self._credentials[(snap.agent, pid)] = profile.credential
-            if not _may_have_window(stats.get(pid)):
-                continue  # most profiles of a big store: no need to parse their usage
-            usage = self._usages.usage(snap, pid)
-            self._note_invalid(snap.agent, pid, usage)
-            recorded = usage.recorded()
-            if recorded is None or recorded.until_ms is None:
-                continue
-            key = Key(snap.agent, pid, recorded.model)
-            record = _newest(own.get((pid, recorded.model)), own.get((pid, None)))
-            if (
-                before is not None
-                and before != profile.credential
-                and from_openclaw(recorded.reason) in (Reason.AUTH, Reason.AUTH_PERMANENT)
-            ):
-                # Someone re-authenticated (a new key, `openclaw models auth login`): that is
-                # what fixes an auth failure, so probe now instead of waiting out the window.
-                self._now[key] = now
-                log.info(
-                    "credential_changed",
-                    agent=snap.agent,
-                    profile=pid,
-                    provider=profile.provider,
-                    reason=recorded.reason,
-                )
-            # The signature is a function of the usage, the record and the key's overrides:
-            # given the same ones (the same Usage object, from the memo), it is the same
-            # signature, and an armed key that has it needs nothing else computed.
-            inputs = (usage, record, self._now.get(key), self._retry.get(key))
-            known = self._sigs.get(key)
-            if known is not None and known[0] is usage and known[1:4] == inputs[1:]:
-                sig, window, history = known[4], None, None
-            else:
-                window, history = _window(recorded, usage, record)
-                # without a record of its own, the window is the one the signature is made of
-                sig = self._signature(
-                    key, recorded, usage, history, window if record is None else None
-                )
-                self._sigs[key] = (*inputs, sig)
-            if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
-                at = self.sched.deadline(key) or now
-                out[key] = (sig, at, True, profile, usage)
-                continue
-            if window is None or history is None:
-                window, history = _window(recorded, usage, record)
-            at, decided = self._probe_time(key, window, history, now)
-            out[key] = (sig, at, decided, profile, usage)
-        return out
+            yield self._want_one(snap, stats, pid, profile, now=now, own=own)
+
+    def _want_one(
+        self,
+        snap: Snapshot,
+        stats: Mapping[str, Any],
+        pid: str,
+        profile: Profile,
+        *,
+        now: datetime,
+        own: dict[tuple[str, str | None], ProbeRecord],
+    ) -> tuple[Key, Wanted] | None:
+        """One profile of `_wanted`: its key and when to probe it, or None (no window)."""
+        if profile.provider in BYPASS_PROVIDERS:
+            return None
+        before = self._credentials.get((snap.agent, pid))
+        self._credentials[(snap.agent, pid)] = profile.credential
+        if not _may_have_window(stats.get(pid)):
+            return None  # most profiles of a big store: no need to parse their usage
+        usage = self._usages.usage(snap, pid)
+        self._note_invalid(snap.agent, pid, usage)
+        recorded = usage.recorded()
+        if recorded is None or recorded.until_ms is None:
+            return None
+        key = Key(snap.agent, pid, recorded.model)
+        record = _newest(own.get((pid, recorded.model)), own.get((pid, None)))
+        if (
+            before is not None
+            and before != profile.credential
+            and from_openclaw(recorded.reason) in (Reason.AUTH, Reason.AUTH_PERMANENT)
+        ):
+            # Someone re-authenticated (a new key, `openclaw models auth login`): that is
+            # what fixes an auth failure, so probe now instead of waiting out the window.
+            self._now[key] = now
+            log.info(
+                "credential_changed",
+                agent=snap.agent,
+                profile=pid,
+                provider=profile.provider,
+                reason=recorded.reason,
+            )
+        # The signature is a function of the usage, the record and the key's overrides:
+        # given the same ones (the same Usage object, from the memo), it is the same
+        # signature, and an armed key that has it needs nothing else computed.
+        inputs = (usage, record, self._now.get(key), self._retry.get(key))
+        known = self._sigs.get(key)
+        if known is not None and known[0] is usage and known[1:4] == inputs[1:]:
+            sig, window, history = known[4], None, None
+        else:
+            window, history = _window(recorded, usage, record)
+            # without a record of its own, the window is the one the signature is made of
+            sig = self._signature(key, recorded, usage, history, window if record is None else None)
+            self._sigs[key] = (*inputs, sig)
+        if self.sched.is_scheduled(key) and self._armed.get(key) == sig:
+            at = self.sched.deadline(key) or now
+            return key, (sig, at, True, profile, usage)
+        if window is None or history is None:
+            window, history = _window(recorded, usage, record)
+        at, decided = self._probe_time(key, window, history, now)
+        return key, (sig, at, decided, profile, usage)
 
     def _probe_time(
         self, key: Key, window: policy.Window, history: policy.History, now: datetime
