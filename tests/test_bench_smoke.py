@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.report import Row, recovery_targets  # noqa: E402 - after the sys.path line
-from bench.scenarios import FULL, by_name  # noqa: E402 - after the sys.path line
+from bench.scenarios import FULL, Scenario, by_name  # noqa: E402 - after the sys.path line
 from bench.stampede import run_stampede  # noqa: E402 - after the sys.path line
 from bench.world import Countdown, RunResult, Traffic, account, break_provider  # noqa: E402
 from probed.fakeprovider import FakeProvider  # noqa: E402 - after the sys.path line
@@ -38,6 +38,34 @@ def _run(system: str, recovered: float | None, **kw: int) -> RunResult:
     }
     fields.update(kw)
     return RunResult("billing_early_9.6", system, 0, recovered, **fields)
+
+
+def _account(
+    sc: Scenario,
+    fake: FakeProvider,
+    traffic: Traffic,
+    credential: str,
+    *,
+    t0: float,
+    fix_at: float,
+    broke_at: float,
+    replaced: str | None = None,
+) -> RunResult:
+    """`account` for a run of a second or so with no window watched."""
+    return account(
+        sc,
+        "x",
+        0,
+        fake=fake,
+        credential=credential,
+        replaced=replaced,
+        traffic=traffic,
+        t0=t0,
+        fix_at=fix_at,
+        broke_at=broke_at,
+        window_end=None,
+        wall_s=1.0,
+    )
 
 
 def test_targets_are_checked_and_a_miss_is_said_plainly() -> None:
@@ -83,19 +111,7 @@ def test_accounting_tells_user_requests_from_probes(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert gen("probe") == 200  # billable
         assert traffic.one().status == 200
-        r = account(
-            sc,
-            "x",
-            0,
-            fake=fake,
-            credential=key,
-            traffic=traffic,
-            t0=t0,
-            fix_at=fix_at,
-            broke_at=broke_at,
-            window_end=None,
-            wall_s=1.0,
-        )
+        r = _account(sc, fake, traffic, key, t0=t0, fix_at=fix_at, broke_at=broke_at)
     assert r.recovered_s is not None and 0 <= r.recovered_s < 5
     assert (r.failed_user, r.user_requests, r.reached_broken) == (1, 2, 0)
     assert (r.test_requests, r.billable, r.rejected, r.free) == (3, 1, 1, 1)
@@ -242,20 +258,7 @@ def test_a_new_key_recovers_only_through_itself_and_the_old_keys_probes_count() 
         assert traffic.one().status == 401  # the old key: refused after the fix too
         traffic.send = lambda m: gen(m, new)
         assert traffic.one().status == 200
-        r = account(
-            sc,
-            "x",
-            0,
-            fake=fake,
-            credential=new,
-            replaced=old,
-            traffic=traffic,
-            t0=t0,
-            fix_at=fix_at,
-            broke_at=broke_at,
-            window_end=None,
-            wall_s=1.0,
-        )
+        r = _account(sc, fake, traffic, new, replaced=old, t0=t0, fix_at=fix_at, broke_at=broke_at)
     assert r.recovered_s is not None and 0 <= r.recovered_s < 5
     assert (r.failed_user, r.user_requests, r.test_requests, r.free) == (2, 3, 1, 1)
 
