@@ -433,7 +433,7 @@ class Daemon:
                 if records is not None
                 else await anyio.to_thread.run_sync(self._own_records, store.agent)
             )
-            wanted = await self._wanted_yielding(snap, now, own)
+            wanted = await self._wanted(snap, now, own)
             for key in [k for k in self.sched.scheduled() if k.agent == store.agent]:
                 if key not in wanted:
                     self._cancel(key, why="usable")
@@ -498,7 +498,7 @@ class Daemon:
             return {}  # unreadable: every window is decided afresh, nothing is lost
         return {(r.profile, r.model): r for r in rows}
 
-    def _wanted(
+    async def _wanted(
         self,
         snap: Snapshot,
         now: datetime,
@@ -506,18 +506,11 @@ class Daemon:
     ) -> dict[Key, Wanted]:
         """Every profile with a recorded window (active, or expired but not yet cleared), and
         when to probe it: (what the time was decided on, the time, whether a probe's decision
-        already recorded it in the ledger, profile, usage). See `_probe_time`."""
-        return dict(w for w in self._want_each(snap, now, own) if w is not None)
+        already recorded it in the ledger, profile, usage). See `_probe_time`.
 
-    async def _wanted_yielding(
-        self,
-        snap: Snapshot,
-        now: datetime,
-        own: dict[tuple[str, str | None], ProbeRecord],
-    ) -> dict[Key, Wanted]:
-        """`_wanted`, giving the event loop a turn every `_PASS_SLICE` profiles. A pass over a
-        store with a thousand windows takes tens of milliseconds, and runs after every probe
-        of it; a key that falls due meanwhile must not wait for the pass to end."""
+        It gives the event loop a turn every `_PASS_SLICE` profiles: a pass over a store with
+        a thousand windows takes tens of milliseconds, and runs after every probe of it; a
+        key that falls due meanwhile must not wait for the pass to end."""
         out: dict[Key, Wanted] = {}
         for i, w in enumerate(self._want_each(snap, now, own), start=1):
             if w is not None:
@@ -532,7 +525,7 @@ class Daemon:
         now: datetime,
         own: dict[tuple[str, str | None], ProbeRecord],
     ) -> Iterator[tuple[Key, Wanted] | None]:
-        """One item per profile of the store: its key and what `_wanted` says of it, or None."""
+        """One item per profile of the store: its key and when to probe it, or None."""
         stats = snap.state.get("usageStats")
         stats = stats if isinstance(stats, Mapping) else {}
         for pid, profile in snap.profiles.items():

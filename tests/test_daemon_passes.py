@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+import anyio
 import pytest
 
 from probed import daemon as daemon_module
@@ -138,17 +139,54 @@ def test_a_pass_over_an_unchanged_store_reuses_each_keys_signature(
     calls: list[object] = []
     real = daemon_module._window
     monkeypatch.setattr(daemon_module, "_window", lambda *a: calls.append(a) or real(*a))
-    ((key, (sig, at, *_)),) = daemon._wanted(snap(), now, {}).items()
+    ((key, (sig, at, *_)),) = anyio.run(daemon._wanted, snap(), now, {}).items()
     daemon._armed[key] = sig
     monkeypatch.setattr(daemon.sched, "is_scheduled", lambda k: k == key)
     monkeypatch.setattr(daemon.sched, "deadline", lambda k: at)
     calls.clear()
-    assert daemon._wanted(snap(), now, {})[key][:3] == (sig, at, True)
+    assert anyio.run(daemon._wanted, snap(), now, {})[key][:3] == (sig, at, True)
     assert calls == []
     daemon._retry[key] = at + timedelta(minutes=1)  # a probe that could not run
-    assert daemon._wanted(snap(), now, {})[key][0] != sig
+    assert anyio.run(daemon._wanted, snap(), now, {})[key][0] != sig
     assert len(calls) == 1  # once, for the signature and the time
     calls.clear()
     entry["errorCount"] = 2  # OpenClaw wrote the profile: a new Usage
-    daemon._wanted(snap(), now, {})
+    anyio.run(daemon._wanted, snap(), now, {})
     assert calls
+
+
+def test_a_pass_over_a_big_store_lets_a_due_key_in_before_it_ends() -> None:
+    """A key falling due during a pass over 1,000 windows waits for a slice of it (128
+    profiles), not for the whole pass: the p99 wake-up lateness at 100,000 profiles."""
+    daemon = Daemon(Config())
+    entry = {"cooldownUntil": T + 3_600_000, "cooldownReason": "rate_limit", "lastFailureAt": T}
+    profiles, stats = {}, {}
+    for i in range(1000):
+        pid = f"anthropic:p{i}"
+        profile = Profile.from_json(pid, {"type": "api_key", "provider": "anthropic"})
+        assert profile is not None
+        profiles[pid], stats[pid] = profile, dict(entry)
+    snap = Snapshot("main", Era.SQLITE_AGENT, profiles, {"usageStats": stats})
+    now = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+    done_when_due: list[int] = []
+    seen: list[str] = []
+    real = daemon._want_one
+
+    def counting(*a: Any, **kw: Any) -> Any:
+        seen.append(a[2])
+        return real(*a, **kw)
+
+    daemon._want_one = counting  # type: ignore[method-assign]
+
+    async def main() -> dict[Key, Any]:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_note, done_when_due, seen)
+            return await daemon._wanted(snap, now, {})
+
+    wanted = anyio.run(main)
+    assert len(wanted) == 1000
+    assert done_when_due and done_when_due[0] <= 128  # the due key ran inside the pass
+
+
+async def _note(into: list[int], seen: list[str]) -> None:
+    into.append(len(seen))
