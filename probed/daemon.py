@@ -65,7 +65,7 @@ TEXTFILE_S = 15.0  # the textfile is rewritten this often, and within a second o
 _WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
 # A pass gives the event loop a turn this often (profiles), so a key falling due is not held up
 # by a pass over a store with thousands of windows (p99 wake-up lateness, docs/fleet.md).
-_PASS_SLICE = 128
+_PASS_SLICE = 32
 # What a pass decides for one key: (what the time was decided on, the time, whether a probe's
 # decision already recorded it in the ledger, profile, usage).
 Wanted = tuple[tuple[Any, ...], datetime, bool, Profile, Usage]
@@ -307,7 +307,7 @@ class Daemon:
         for store in found:
             stores.setdefault(store.agent, store)
         for gone in set(self.stores) - set(stores):
-            for key in [k for k in self.sched.scheduled() if k.agent == gone]:
+            for key in self.sched.scheduled_of(gone):
                 self._cancel(key, why="agent_removed")
         self.stores = stores
         self._owners = {}
@@ -434,7 +434,7 @@ class Daemon:
                 else await anyio.to_thread.run_sync(self._own_records, store.agent)
             )
             wanted = await self._wanted(snap, now, own)
-            for key in [k for k in self.sched.scheduled() if k.agent == store.agent]:
+            for key in self.sched.scheduled_of(store.agent):
                 if key not in wanted:
                     self._cancel(key, why="usable")
             items: list[tuple[Key, datetime]] = []
@@ -738,9 +738,12 @@ class Daemon:
         # is forced; it is what clears the leftovers, or finds the failure before user traffic.
         self._now.pop(key, None)
         self._retry.pop(key, None)
-        del snap, profile, usage, recorded, record  # waiting keys hold no store copies
+        # the read just made picks the flight; the probe lets go of it before it waits, and
+        # so does this frame: waiting keys hold no store copies
+        probe = probe_profile(self.ctx, store, key.profile, model=key.model, force=True, snap=snap)
+        del snap, profile, usage, recorded, record
         try:
-            result = await probe_profile(self.ctx, store, key.profile, model=key.model, force=True)
+            result = await probe
         except ProbedError as exc:  # the store turned unreadable, or the profile vanished
             self._count_error(key)
             self._note_unreadable(store.agent, str(exc))

@@ -262,9 +262,13 @@ async def probe_profile(
     model: str | None = None,
     force: bool = False,
     started: float | None = None,
+    snap: Snapshot | None = None,
 ) -> ProbeResult:
     """Probe one profile in its provider's flight; `started` (epoch seconds, default now) is
-    when the caller's question was asked: a result shared after it is reused.
+    when the caller's question was asked: a result shared after it is reused. `snap` is a read
+    of the store the caller has just made (the daemon, checking the key is still due): it picks
+    the flight and the credential's result key only, and the probe decides on a read made
+    inside the flight, as always.
 
     The flight entry (see probed/coordination/batch.py): the work goes to the provider's batch
     under the credential's result key, so one holder probes every profile that came due, each
@@ -273,7 +277,8 @@ async def probe_profile(
     instead of probing again. A success obtained after the profile's own last failure answers
     the question as well (a three-host fleet sharing a key pays one request per recovery)."""
     started = time.time() if started is None else started
-    snap = await anyio.to_thread.run_sync(store.read)
+    if snap is None:
+        snap = await anyio.to_thread.run_sync(store.read)
     profile = snap.profiles.get(profile_id)
     if profile is None:
         raise NotFound(f"agent {store.agent} has no auth profile {profile_id!r}")
@@ -445,6 +450,9 @@ class _Fenced:
         return self._store.watch_paths()
 
     def update(self, mutate: Mutator[T]) -> T:
+        if not self._flight.can_be_lost:
+            return self._store.update(mutate)
+
         def fenced(state: dict[str, Any], profiles: Mapping[str, Any]) -> T:
             # outside a worker thread there is no event loop to call back on
             with contextlib.suppress(RuntimeError):

@@ -1,8 +1,12 @@
 """What each repair does to OpenClaw's state payload, as pure functions (no I/O, no clock).
 
 Every function takes the `{version, order, lastGood, usageStats}` payload and returns a new one;
-the input is never modified. The field sets copy OpenClaw's own writers exactly, because OpenClaw
-rebuilds each `usageStats` entry through a whitelist on its next write and drops anything else:
+the input is never modified. What a function leaves as it was is shared between input and
+output, not copied (each one-profile change copied a store of 1,000 windows whole, in every
+write): both are values, read-only, and a store hands its mutator a copy of its own.
+
+The field sets copy OpenClaw's own writers exactly, because OpenClaw rebuilds each `usageStats`
+entry through a whitelist on its next write and drops anything else:
 
 - `mark_success`   = markAuthProfileSuccess (>= 2026.5.12), with the stamps of the store it
   lands in (`SuccessFields`: the 9.6 shared main store gets fewer);
@@ -18,7 +22,6 @@ their place, and fields OpenClaw does not know are left as they are.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +80,7 @@ def _entry(state: Mapping[str, Any], profile_id: str) -> dict[str, Any] | None:
 
 
 def _with_entry(state: Mapping[str, Any], profile_id: str, entry: dict[str, Any]) -> State:
-    out = copy.deepcopy(dict(state))
+    out = dict(state)
     stats = out.get("usageStats")
     stats = dict(stats) if isinstance(stats, Mapping) else {}
     stats[profile_id] = entry
@@ -148,7 +151,7 @@ def mark_clear(state: Mapping[str, Any], profile_id: str) -> State:
     A profile with no entry has nothing to clear and the state comes back unchanged."""
     current = _entry(state, profile_id)
     if current is None:
-        return copy.deepcopy(dict(state))
+        return dict(state)
     entry = _set(_without(current, SUCCESS_REMOVES), "errorCount", 0)
     return _with_entry(state, profile_id, entry)
 
@@ -303,10 +306,11 @@ def clamp_billing(state: Mapping[str, Any], *, cap_ms: int) -> tuple[State, list
     window less than `CLAMP_SLACK_MS` past the cap is not stale: it is a window of the cap's own
     length whose two timestamps were read a millisecond apart (probed's own capped backoff).
     """
-    out = copy.deepcopy(dict(state))
+    out = dict(state)
     stats = out.get("usageStats")
-    if not isinstance(stats, dict):
+    if not isinstance(stats, Mapping):
         return out, []
+    stats = out["usageStats"] = dict(stats)
     changes: list[ClampChange] = []
     for pid, raw in list(stats.items()):
         if not isinstance(raw, Mapping) or raw.get("disabledReason") != "billing":

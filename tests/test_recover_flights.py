@@ -4,9 +4,11 @@ agents and hosts (the redis backend), the budget failing closed when Redis is aw
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -15,6 +17,7 @@ from helpers.probestate import billing, read_usage, write_config, write_store
 from helpers.redisserver import RedisServer
 
 from probed.config import load_config
+from probed.coordination import FlightLost
 from probed.fakeprovider import FakeProvider
 from probed.recover import ProbeResult, make_context, probe_profile, probe_target
 from probed.stores.discover import discover
@@ -208,3 +211,107 @@ def test_a_flight_lost_before_the_write_writes_nothing(
     assert result.outcome == "skipped"
     assert result.failure is not None and "another holder" in result.failure.message
     assert "disabledUntil" in read_usage(tmp_path / "oc", "anthropic:default")
+
+
+class _StubFlight:
+    provider = "anthropic"
+
+    def __init__(self, *, can_be_lost: bool) -> None:
+        self.can_be_lost = can_be_lost
+        self.checks = 0
+
+    async def fresh(self, key: str, *, after: float) -> None:
+        return None
+
+    async def record(self, key: str, outcome: object) -> None:
+        return None
+
+    async def check(self) -> None:
+        self.checks += 1
+        raise FlightLost("anthropic's flight passed to another holder")
+
+
+@pytest.mark.parametrize("can_be_lost", [True, False])
+def test_a_write_is_fenced_only_by_a_flight_that_can_be_lost(
+    tmp_path: Path, can_be_lost: bool
+) -> None:
+    """A flock is never lost: its writes skip the check, and the hop back to the event loop
+    inside the write. A flight that can be lost is checked before every write."""
+    from helpers.ocstate import era_c_agent
+
+    from probed.recover import _Fenced
+    from probed.stores.sqlitestore import SqliteStore
+
+    db = era_c_agent(tmp_path, {"anthropic:a": {"errorCount": 1}})
+    store = SqliteStore("worker", db.parent, db)
+    flight = _StubFlight(can_be_lost=can_be_lost)
+
+    def bump(state: dict[str, Any], _profiles: object) -> None:
+        state["usageStats"]["anthropic:a"] = {"errorCount": 5}
+
+    async def go() -> None:
+        await anyio.to_thread.run_sync(lambda: _Fenced(store, flight).update(bump))  # type: ignore[arg-type]
+
+    if can_be_lost:
+        with pytest.raises(FlightLost):
+            anyio.run(go)
+    else:
+        anyio.run(go)
+    assert flight.checks == (1 if can_be_lost else 0)
+    assert store.read().usage("anthropic:a").error_count == (1 if can_be_lost else 5)
+
+
+class _CountingStore:
+    """A store whose reads are counted (what a probe read, and when)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.agent = store.agent
+        self.agent_dir = store.agent_dir
+        self.era = store.era
+        self.location = store.location
+        self.reads = 0
+
+    def read(self) -> Any:
+        self.reads += 1
+        return self._store.read()
+
+    def update(self, mutate: Any) -> Any:
+        return self._store.update(mutate)
+
+    def watch_paths(self) -> Any:
+        return self._store.watch_paths()
+
+
+def test_a_callers_read_picks_the_flight_and_the_probe_decides_on_its_own_read(
+    tmp_path: Path,
+) -> None:
+    """The daemon has just read the store to see the key is due: that read is not made again
+    before the flight, and the probe itself decides on what the store says inside it."""
+    with FakeProvider() as fake:
+        cfg = _host(tmp_path, fake, {"anthropic:default": _key(5)})
+        config = load_config(cfg)
+        agent_dir = tmp_path / "oc" / "agents" / "main" / "agent"
+
+        async def go() -> ProbeResult:
+            ctx = make_context(config)
+            store = _CountingStore(discover(config.openclaw)[0])
+            early = store.read()  # the caller's read: a billing window
+            t = int(time.time() * 1000)
+            auth = {"cooldownUntil": t + 60_000, "cooldownReason": "auth", "lastFailureAt": t}
+            (agent_dir / "auth-state.json").write_text(
+                json.dumps({"version": 1, "usageStats": {"anthropic:default": auth}})
+            )
+            async with ctx.client:
+                result = await probe_profile(
+                    ctx, store, "anthropic:default", force=True, snap=early
+                )
+            assert store.reads == 2  # the caller's, and the probe's inside the flight
+            assert ctx.coordinator is not None
+            await ctx.coordinator.aclose()
+            return result
+
+        result = anyio.run(go)
+        counts = fake.counts()
+    assert result.usable
+    assert counts.paid == 0 and counts.free >= 1  # an auth window: a free check proves it

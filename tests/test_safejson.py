@@ -161,3 +161,35 @@ def test_too_deep_counts_the_nesting_json_has(value: object, limit: int, ascii_o
     the strings out (with and without an escaped quote in the text) agree with the document."""
     text = json.dumps(value, ensure_ascii=ascii_only)
     assert safejson.too_deep(text, limit) == (_depth(value) > limit)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    max_leaves=30,
+)
+
+
+def _containers(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [value, *(c for v in value.values() for c in _containers(v))]
+    if isinstance(value, list):
+        return [value, *(c for v in value for c in _containers(v))]
+    return []
+
+
+@given(_JSON)
+@settings(max_examples=200)
+def test_copied_is_the_same_json_sharing_no_container(value: object) -> None:
+    copy = safejson.copied(value)
+    assert json.dumps(copy) == json.dumps(value)  # types too: 1, 1.0 and true stay apart
+    theirs = {id(c) for c in _containers(value)}
+    assert not any(id(c) in theirs for c in _containers(copy))
+
+
+def test_copied_keeps_a_subclass_of_dict() -> None:
+    from collections import OrderedDict
+
+    doc = {"a": OrderedDict(b=[1, 2])}
+    copy = safejson.copied(doc)
+    assert type(copy["a"]) is OrderedDict and copy == doc and copy["a"] is not doc["a"]

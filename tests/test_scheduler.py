@@ -305,3 +305,37 @@ async def test_unusable_profiles_counts_distinct_profiles_as_keys_come_and_go() 
         sched.cancel(B)
         assert sched.unusable_profiles() == 0
         tg.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_scheduled_of_one_agent_is_what_scheduled_holds_for_it() -> None:
+    """A pass over one store asks for its agent's keys without a set of every agent's."""
+    gate = anyio.Event()
+
+    async def held(key: Key) -> None:
+        await gate.wait()
+
+    sched = ProbeScheduler(held)
+    other = Key("worker", "anthropic:default")
+
+    def of(agent: str) -> set[Key]:
+        mine = sched.scheduled_of(agent)
+        assert len(mine) == len(set(mine))
+        assert set(mine) == {k for k in sched.scheduled() if k.agent == agent}
+        return set(mine)
+
+    async with anyio.create_task_group() as tg:
+        await tg.start(sched.serve)
+        sched.schedule_many([(A, soon(5_000)), (B, soon(10)), (other, soon(5_000))])
+        assert of("main") == {A, B} and of("worker") == {other}
+        with anyio.fail_after(2):
+            while not sched.is_running(B):
+                await anyio.sleep(0.005)
+        assert of("main") == {A}  # running, no deadline
+        sched.schedule(B, soon(5_000))  # pending behind its run
+        assert of("main") == {A, B}
+        sched.cancel(A)
+        sched.cancel(other)
+        assert of("main") == {B} and of("worker") == set()
+        gate.set()
+        tg.cancel_scope.cancel()

@@ -181,3 +181,61 @@ def test_an_unchanged_profiles_cell_is_not_decoded_again(
     conn.close()
     assert "anthropic:new" in store.read().profiles
     assert "anthropic:new" in store.read_for_display().profiles
+
+
+def _decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The cells decoded from here on (their texts)."""
+    from probed import safejson
+
+    decoded: list[str] = []
+    real = safejson.loads
+    monkeypatch.setattr(safejson, "loads", lambda text, **kw: decoded.append(text) or real(text))
+    return decoded
+
+
+def test_an_unchanged_state_cell_is_one_document_that_no_write_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A probe reads its store two or three times before anything writes it: the same text
+    gives the same (read-only) document. A mutator works on a copy of its own, so a snapshot
+    taken before a write never sees it; any other writer's change is decoded afresh."""
+    db = era_c_agent(tmp_path, {"anthropic:b": {"errorCount": 1}})
+    store = SqliteStore("worker", db.parent, db)
+    first = store.read()
+    decoded = _decodes(monkeypatch)
+    assert store.read().state is first.state and decoded == []
+
+    def in_place(state: dict[str, Any], _p: Any) -> None:
+        state["usageStats"]["anthropic:b"]["errorCount"] = 9  # nested, in place
+
+    store.update(in_place)
+    assert first.state["usageStats"]["anthropic:b"] == {"errorCount": 1}
+    after = store.read()
+    assert after.state is not first.state and after.usage("anthropic:b").error_count == 9
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(
+        "UPDATE auth_profile_state SET state_json = ?",
+        ('{"version":1,"usageStats":{"anthropic:b":{"errorCount":4}}}',),
+    )
+    conn.close()
+    assert store.read().usage("anthropic:b").error_count == 4
+
+
+def test_only_the_last_few_stores_state_documents_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every store's document kept would grow the daemon with the fleet."""
+    from probed.stores.sqlitestore import RECENT_STATE_CELLS
+
+    stores = []
+    for i in range(RECENT_STATE_CELLS + 1):
+        db = era_c_agent(tmp_path / f"a{i}", {"anthropic:b": {"errorCount": i}})
+        stores.append(SqliteStore(f"a{i}", db.parent, db))
+    for store in stores:
+        store.read()
+    decoded = _decodes(monkeypatch)
+    for store in stores[1:]:
+        store.read()
+    assert decoded == []  # the last RECENT_STATE_CELLS, kept
+    assert stores[0].read().usage("anthropic:b").error_count == 0
+    assert len(decoded) == 1  # the first was let go, and is decoded again

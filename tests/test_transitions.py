@@ -356,3 +356,30 @@ def test_a_window_of_the_caps_own_length_is_not_clamped() -> None:
     entry = {**entry, "disabledUntil": NOW + 2 * H + 5_000}
     _, changes = clamp_billing({"usageStats": {"p": entry}}, cap_ms=2 * H)
     assert [c.new_until_ms for c in changes] == [NOW + 2 * H]
+
+
+def test_a_transition_shares_what_it_left_alone_and_never_changes_its_input() -> None:
+    """Each one-profile change copied the whole state; the rest is now shared, read-only."""
+    other = {
+        "errorCount": 2,
+        "failureCounts": {"billing": 2},
+        "disabledUntil": NOW + 5 * H,
+        "disabledReason": "billing",
+        "lastFailureAt": NOW,
+    }
+    state = {
+        "version": 1,
+        "usageStats": {"p": {"errorCount": 1, "cooldownUntil": NOW}, "other": other},
+    }
+    before = json.dumps(state)
+    for out in (
+        mark_success(state, "p", provider="anthropic", now_ms=NOW, fields=AGENT_DB_SUCCESS),
+        mark_clear(state, "p"),
+        mark_failure_window(state, "p", lane=RATE, until_ms=NOW + H, model=None, now_ms=NOW),
+    ):
+        assert out["usageStats"]["other"] is other
+        assert out["usageStats"] is not state["usageStats"]
+    clamped, changes = clamp_billing(state, cap_ms=H)
+    assert changes and clamped["usageStats"]["p"] is state["usageStats"]["p"]
+    assert clamped["usageStats"]["other"]["disabledUntil"] == NOW + H
+    assert json.dumps(state) == before

@@ -8,7 +8,7 @@ import pytest
 
 from probed.model import Usage
 from probed.stores.base import Era, Snapshot
-from probed.usagememo import UsageMemo, same_json
+from probed.usagememo import UsageMemo
 
 T = 1_800_000_000_000
 
@@ -18,7 +18,7 @@ def _snap(entry: Any, era: Era = Era.SQLITE_AGENT) -> Snapshot:
 
 
 @pytest.mark.parametrize(
-    ("a", "b", "same"),
+    ("a", "b", "reused"),
     [
         ({"errorCount": 1}, {"errorCount": 1}, True),
         ({"errorCount": 1}, {"errorCount": 1.0}, False),
@@ -26,14 +26,29 @@ def _snap(entry: Any, era: Era = Era.SQLITE_AGENT) -> Snapshot:
         ({"failureCounts": {"billing": 1}}, {"failureCounts": {"billing": True}}, False),
         ({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]}, True),
         ({"a": [1]}, {"a": [1, 2]}, False),
-        ({"a": 1, "b": 2}, {"b": 2, "a": 1}, True),  # key order is not what the parser reads
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}, False),  # only parsed again: the same answer
         ({"a": 1}, {"a": 1, "b": None}, False),
-        (None, None, True),
-        (float("nan"), float("nan"), False),  # never reused, only parsed again
+        ({"lastUsed": "1"}, {"lastUsed": 1}, False),
+        ({"errorCount": 2}, {"errorCount": 2}, True),
     ],
 )
-def test_same_json(a: object, b: object, same: bool) -> None:
-    assert same_json(a, b) is same
+def test_an_entry_is_reused_only_when_it_is_the_same_json(
+    a: dict[str, Any], b: dict[str, Any], reused: bool
+) -> None:
+    memo = UsageMemo()
+    entry = {"cooldownUntil": T, "cooldownReason": "rate_limit"}
+    first = memo.usage(_snap({**entry, **a}), "anthropic:a")
+    second = memo.usage(_snap({**entry, **b}), "anthropic:a")
+    assert (second is first) is reused
+    assert second == Usage.from_json({**entry, **b})  # reused or not, the entry's own parse
+
+
+def test_the_same_entry_object_is_reused_without_looking_into_it() -> None:
+    memo = UsageMemo()
+    entry = {"cooldownUntil": T, "cooldownReason": "rate_limit"}
+    snap = _snap(entry)
+    first = memo.usage(snap, "anthropic:a")
+    assert memo.usage(snap, "anthropic:a") is first
 
 
 def test_an_equal_entry_gives_the_same_usage_and_a_changed_one_a_new_parse() -> None:

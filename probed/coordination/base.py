@@ -28,6 +28,10 @@ class Flight(Protocol):
     """A provider's flight, held by this process until the `async with` ends."""
 
     provider: str
+    # False when the flight cannot pass to another holder (a flock lives as long as its
+    # descriptor): a state write then skips `check`, and the hop back to the event loop it
+    # costs inside the write (under OpenClaw's lock, while a pass may hold the loop).
+    can_be_lost: bool
 
     async def fresh(self, key: str, *, after: float) -> Mapping[str, Any] | None:
         """The result recorded for `key` (a `result_key`) at or after `after` (epoch s)."""

@@ -108,6 +108,7 @@ class LocalFlight:
     thousand probes costs one read and a few writes, not a thousand of each."""
 
     FLUSH_S = 2.0
+    can_be_lost = False  # see `check`
 
     def __init__(self, provider: str, results_path: Path, started: float) -> None:
         self.provider = provider

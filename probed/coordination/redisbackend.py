@@ -134,6 +134,8 @@ class _Down(Exception):
 
 
 class RedisFlight:
+    can_be_lost = True  # its key expires, or Redis restarts: `check` before every write
+
     def __init__(self, coord: RedisCoordinator, provider: str, token: str, local: LocalFlight):
         self.provider = provider
         self._c = coord

@@ -18,7 +18,6 @@ and key order come back exactly as they were read.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -139,7 +138,7 @@ class JsonStore:
             for doc in (profiles_doc, state_doc):
                 value = doc.get(section) if doc is not None else None
                 if isinstance(value, dict):
-                    merged.update(copy.deepcopy(value))  # the state file wins per entry
+                    merged.update(safejson.copied(value))  # the state file wins per entry
             if merged:
                 state[section] = merged
         raw = _Raw(profiles_doc=profiles_doc, state_doc=state_doc, state=state)
@@ -152,7 +151,7 @@ class JsonStore:
         with AgentLock(self.agent_dir, timeout=self.lock_timeout):
             raw = self._load()
             snap = self._snapshot(raw)
-            work = copy.deepcopy(raw.state)
+            work = safejson.copied(raw.state)
             result = mutate(work, snap.profiles)
             if work != raw.state:
                 self._write(raw, work)
@@ -191,7 +190,7 @@ def _apply_sections(
     Unchanged entries stay exactly as they were in this file (an entry that lived only inline
     is not copied into the state file unless it changed). Removed entries are removed here.
     """
-    out = copy.deepcopy(dict(doc))
+    out: dict[str, Any] = safejson.copied(dict(doc))
     for section in _SECTIONS:
         old = old_state.get(section) or {}
         new = new_state.get(section) or {}
@@ -201,7 +200,7 @@ def _apply_sections(
         target = dict(current) if isinstance(current, Mapping) else {}
         for key, value in new.items():
             if old.get(key) != value or key not in old:
-                target[key] = copy.deepcopy(value)
+                target[key] = safejson.copied(value)
         for key in old:
             if key not in new:
                 target.pop(key, None)

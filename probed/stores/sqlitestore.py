@@ -21,11 +21,12 @@ same inside their own immediate transactions, so SQLite serialises both sides.
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import json
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,38 @@ _SHARED = _Layout(
 def _digest(text: str) -> bytes:
     """A cell's identity: BLAKE2b-128 of its text (a tenth of a millisecond for 100 KB)."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class _RecentCells:
+    """The last few state cells read, by digest, decoded: a probe reads its store two or three
+    times in a row before anything writes it, and the decode (with its depth guard) was most of
+    each read and of the wake-up lateness at 100,000 profiles (docs/fleet.md). Only the last
+    few: every store's document kept would grow the daemon with the fleet (30 MB at 100,000).
+    Reads run in worker threads, hence the lock."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._cells: OrderedDict[tuple[Path, str], tuple[bytes, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, where: tuple[Path, str], digest: bytes) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._cells.get(where)
+            if hit is None or hit[0] != digest:
+                return None
+            self._cells.move_to_end(where)
+            return hit[1]
+
+    def put(self, where: tuple[Path, str], digest: bytes, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._cells[where] = (digest, doc)
+            self._cells.move_to_end(where)
+            while len(self._cells) > self._size:
+                self._cells.popitem(last=False)
+
+
+RECENT_STATE_CELLS = 8  # how many stores' state documents are kept (see _RecentCells)
+_RECENT_STATES = _RecentCells(RECENT_STATE_CELLS)
 
 
 def shared_db_path(state_dir: Path) -> Path:
@@ -223,7 +256,15 @@ class SqliteStore:
             if digest is not None:
                 self._store_cell = (digest, store)
         row = conn.execute(self._layout.state_sql).fetchone()
-        state = self._decode(row[0], "state") if row else {"version": 1}
+        if row and isinstance(row[0], str):
+            where = (self.db_path, self._layout.kind)
+            digest = _digest(row[0])
+            state = _RECENT_STATES.get(where, digest)  # read-only, as every reader treats it
+            if state is None:
+                state = self._decode(row[0], "state")
+                _RECENT_STATES.put(where, digest, state)
+        else:
+            state = self._decode(row[0], "state") if row else {"version": 1}
         updated = int(row[1]) if row and valid_ms(row[1]) else None  # an absurd stamp: ignored
         return store, state, updated
 
@@ -294,7 +335,7 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 store, state, updated = self._payloads(conn)
-                work = copy.deepcopy(state)
+                work = safejson.copied(state)
                 result = mutate(work, self._snapshot(store, state).profiles)
                 if work != state:
                     stamp = max(time.time_ns() // 1_000_000, (updated or 0) + 1)
