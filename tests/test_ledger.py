@@ -101,3 +101,22 @@ def test_of_agent_is_that_agents_rows_of_all(tmp_path: Path) -> None:
         mine = ledger.of_agent("main")
         assert mine == [r for r in ledger.all() if r.agent == "main"]
         assert len(mine) == 4 and {r.agent for r in mine} == {"main"}
+
+
+def test_of_agent_gives_an_unchanged_row_its_last_record_and_a_changed_one_a_new(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger(tmp_path)
+    for profile in ("anthropic:a", "anthropic:b"):
+        ledger.record_probe("main", profile, None, at=NOW, result="quota", next_probe_at=NOW)
+    first = {r.profile: r for r in ledger.of_agent("main")}
+    ledger.record_probe("main", "anthropic:b", None, at=NOW, result="ok", next_probe_at=None)
+    Ledger(tmp_path).set_next("main", "anthropic:c", None, NOW)  # another process writes
+    again = {r.profile: r for r in ledger.of_agent("main")}
+    assert again["anthropic:a"] is first["anthropic:a"]
+    assert again["anthropic:b"] is not first["anthropic:b"]
+    assert (
+        again["anthropic:b"].last_result == "ok" and again["anthropic:b"].consecutive_failures == 0
+    )
+    assert set(again) == {"anthropic:a", "anthropic:b", "anthropic:c"}
+    assert list(again.values()) == [r for r in ledger.all() if r.agent == "main"]
