@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
-from probed.clock import valid_ms
+from probed.clock import MAX_MS, valid_ms
 from probed.providers.registry import canonical
 from probed.reasons import OPENCLAW_MODEL_SCOPED
 
@@ -198,6 +198,26 @@ def _str(raw: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# usageStats' time and text fields, and the Usage field each one fills (see Usage.from_json)
+_TIME_FIELDS = {
+    "lastUsed": "last_used",
+    "cooldownUntil": "cooldown_until",
+    "disabledUntil": "disabled_until",
+    "blockedUntil": "blocked_until",
+    "lastFailureAt": "last_failure_at",
+    "lastProbeAt": "last_probe_at",
+}
+_TIME_ORDER = {key: i for i, key in enumerate(_TIME_FIELDS)}
+_TEXT_FIELDS = {
+    "cooldownReason": "cooldown_reason",
+    "cooldownModel": "cooldown_model",
+    "disabledReason": "disabled_reason",
+    "blockedReason": "blocked_reason",
+    "blockedModel": "blocked_model",
+    "blockedScope": "blocked_scope",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """A profile's state at one instant, as `probed status` shows it."""
@@ -242,33 +262,36 @@ class Usage:
     def from_json(
         cls, raw: object, *, scoped_reasons: frozenset[str] = OPENCLAW_MODEL_SCOPED
     ) -> Usage:
+        """One walk over the entry's own keys (a handful), not a lookup of every field: status
+        and start-up parse 10,000 windows at 100,000 profiles."""
         if not isinstance(raw, Mapping):
             return cls(scoped_reasons=scoped_reasons)
-        counts = raw.get("failureCounts")
-        error_count = raw.get("errorCount")
+        found: dict[str, Any] = {}
         bad: list[tuple[str, str]] = []
-        return cls(
-            last_used=_ms(raw, "lastUsed", bad),
-            cooldown_until=_ms(raw, "cooldownUntil", bad),
-            cooldown_reason=_str(raw, "cooldownReason"),
-            cooldown_model=_str(raw, "cooldownModel"),
-            disabled_until=_ms(raw, "disabledUntil", bad),
-            disabled_reason=_str(raw, "disabledReason"),
-            blocked_until=_ms(raw, "blockedUntil", bad),
-            blocked_reason=_str(raw, "blockedReason"),
-            blocked_model=_str(raw, "blockedModel"),
-            blocked_scope=_str(raw, "blockedScope"),
-            error_count=int(error_count) if _finite_number(error_count) else 0,
-            failure_counts={
-                k: int(v) for k, v in counts.items() if isinstance(k, str) and _finite_number(v)
-            }
-            if isinstance(counts, Mapping)
-            else {},
-            last_failure_at=_ms(raw, "lastFailureAt", bad),
-            last_probe_at=_ms(raw, "lastProbeAt", bad),
-            scoped_reasons=scoped_reasons,
-            invalid=tuple(bad),
-        )
+        for key, value in raw.items():
+            name = _TIME_FIELDS.get(key)
+            if name is not None:
+                if type(value) is int and 0 < value <= MAX_MS:  # what OpenClaw writes
+                    found[name] = value
+                elif value is not None:
+                    ms = _ms(raw, key, bad)
+                    if ms is not None:
+                        found[name] = ms
+                continue
+            name = _TEXT_FIELDS.get(key)
+            if name is not None:
+                if isinstance(value, str) and value:
+                    found[name] = value
+            elif key == "errorCount":
+                if _finite_number(value):
+                    found["error_count"] = int(value)
+            elif key == "failureCounts" and isinstance(value, Mapping):
+                found["failure_counts"] = {
+                    k: int(v) for k, v in value.items() if isinstance(k, str) and _finite_number(v)
+                }
+        if len(bad) > 1:  # named in the fields' own order, whatever the entry's
+            bad.sort(key=lambda kv: _TIME_ORDER[kv[0]])
+        return cls(**found, scoped_reasons=scoped_reasons, invalid=tuple(bad))
 
     def invalid_note(self, profile_id: str) -> str | None:
         """One sentence naming the profile and its fields that are not times, if any."""

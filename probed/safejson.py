@@ -20,7 +20,7 @@ MAX_DEPTH = 64
 
 _STRING_B = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _ALL_BUT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_ALL_BUT_QUOTES_AND_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
+_ALL_BUT_QUOTES_BRACKETS_AND_BACKSLASHES = bytes(b for b in range(256) if b not in b'"[]{}\\')
 _PAIR_B = re.compile(rb"\[\]|\{\}")
 
 
@@ -38,16 +38,18 @@ def too_deep(text: str | bytes, max_depth: int = MAX_DEPTH) -> bool:
     from the inside, one level per pass; what is left once no pair remains is the brackets still
     open (a cut-off prefix) or junk."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
-    if data.count(b"[") + data.count(b"{") <= max_depth:
+    # Quotes, brackets and backslashes are kept (in C, one pass), and everything else is asked
+    # of what is left, a tenth the size: an escaped quote in the text is a backslash before a
+    # quote here too (the converse may not hold: then the careful path runs, needlessly).
+    kept = data.translate(None, _ALL_BUT_QUOTES_BRACKETS_AND_BACKSLASHES)
+    if kept.count(b"[") + kept.count(b"{") <= max_depth:
         return False
     # what lies outside the strings; with an escaped quote only a real scanner tells them apart.
-    # Without one, every quote delimits a string: quotes and brackets are kept (in C, one pass)
-    # before the strings are cut, so the cut splits a text a tenth the size.
-    if b'\\"' in data:
+    # Without one, every quote delimits a string.
+    if b'\\"' in kept:
         rest = _STRING_B.sub(b"", data).translate(None, _ALL_BUT_BRACKETS)
     else:
-        kept = data.translate(None, _ALL_BUT_QUOTES_AND_BRACKETS)
-        rest = b"".join(kept.split(b'"')[0::2])
+        rest = b"".join(kept.replace(b"\\", b"").split(b'"')[0::2])
     for _ in range(max_depth):
         rest, n = _PAIR_B.subn(b"", rest)
         if not rest:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from probed.model import Usage, usage_of
 
 NOW = 1_800_000_000_000
@@ -77,3 +80,99 @@ def test_json_era_reads_a_timeout_cooldown_as_profile_wide() -> None:
     json_era = Usage.from_json(raw, scoped_reasons=frozenset({"rate_limit"}))
     assert not json_era.view("anthropic", NOW, for_model="m2").usable
     assert json_era.view("anthropic", NOW).model is None
+
+
+# ---- Usage.from_json walks the entry once: the same answer as a lookup of every field ------
+
+_FIELD_KEYS = [
+    "lastUsed",
+    "cooldownUntil",
+    "cooldownReason",
+    "cooldownModel",
+    "disabledUntil",
+    "disabledReason",
+    "blockedUntil",
+    "blockedReason",
+    "blockedModel",
+    "blockedScope",
+    "errorCount",
+    "failureCounts",
+    "lastFailureAt",
+    "lastProbeAt",
+]
+
+
+def _looked_up(raw: dict[str, object]) -> Usage:
+    """Usage.from_json as 0.1 wrote it: each field looked up in turn."""
+    from probed.clock import valid_ms
+
+    bad: list[tuple[str, str]] = []
+
+    def ms(key: str) -> int | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if valid_ms(value):
+            return int(value)
+        if not (value == 0 and not isinstance(value, bool)):
+            bad.append((key, repr(value)[:40]))
+        return None
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return value if isinstance(value, str) and value else None
+
+    def number(value: object) -> bool:
+        import math
+
+        return (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value > 0
+        )
+
+    counts = raw.get("failureCounts")
+    return Usage(
+        last_used=ms("lastUsed"),
+        cooldown_until=ms("cooldownUntil"),
+        cooldown_reason=text("cooldownReason"),
+        cooldown_model=text("cooldownModel"),
+        disabled_until=ms("disabledUntil"),
+        disabled_reason=text("disabledReason"),
+        blocked_until=ms("blockedUntil"),
+        blocked_reason=text("blockedReason"),
+        blocked_model=text("blockedModel"),
+        blocked_scope=text("blockedScope"),
+        error_count=int(raw["errorCount"]) if number(raw.get("errorCount")) else 0,  # type: ignore[call-overload]
+        failure_counts={k: int(v) for k, v in counts.items() if isinstance(k, str) and number(v)}
+        if isinstance(counts, dict)
+        else {},
+        last_failure_at=ms("lastFailureAt"),
+        last_probe_at=ms("lastProbeAt"),
+        invalid=tuple(bad),
+    )
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 2**70),
+    st.sampled_from([0, 1, 1_800_000_000_000, 253_402_300_799_999, 253_402_300_800_000]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.dictionaries(st.sampled_from(["billing", "auth", ""]), st.integers(-1, 3) | st.floats()),
+)
+
+
+@settings(max_examples=600)
+@given(
+    st.dictionaries(st.sampled_from([*_FIELD_KEYS, "other"]), _VALUES, max_size=10),
+    st.permutations(range(10)),
+)
+def test_from_json_reads_every_entry_as_a_lookup_of_each_field_would(
+    raw: dict[str, object], order: list[int]
+) -> None:
+    keys = list(raw)
+    shuffled = {keys[i]: raw[keys[i]] for i in sorted(range(len(keys)), key=order.__getitem__)}
+    assert Usage.from_json(shuffled) == _looked_up(shuffled)

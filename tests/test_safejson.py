@@ -163,7 +163,7 @@ def test_too_deep_counts_the_nesting_json_has(value: object, limit: int, ascii_o
     assert safejson.too_deep(text, limit) == (_depth(value) > limit)
 
 
-_JSON = st.recursive(
+_ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
     max_leaves=30,
@@ -178,7 +178,7 @@ def _containers(value: object) -> list[object]:
     return []
 
 
-@given(_JSON)
+@given(_ANY_JSON)
 @settings(max_examples=200)
 def test_copied_is_the_same_json_sharing_no_container(value: object) -> None:
     copy = safejson.copied(value)

@@ -191,8 +191,7 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.db_path}: cannot be opened ({exc})") from None
         try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            self._check_schema(conn)
+            self._check_schema(conn)  # (`timeout` above is SQLite's busy timeout)
             yield conn
         except sqlite3.DatabaseError as exc:
             raise self._sqlite_error(exc) from None
