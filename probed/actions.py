@@ -6,6 +6,7 @@ OpenClaw recorded itself, where there is no response to classify, only a word.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from probed.clock import iso
@@ -39,6 +40,13 @@ def action_for(
         r = Reason(reason)
     except ValueError:
         r = Reason.UNKNOWN
+    return _action(r, provider, scope, retry_at)
+
+
+@functools.lru_cache(maxsize=1024)
+def _action(r: Reason, provider: str, scope: Scope, retry_at: datetime | None) -> str:
+    """`action_for`, once per distinct question: `probed status` asks it for each of 10,000
+    windows at 100,000 profiles, and a fleet has a handful of reasons, providers and scopes."""
     spec = spec_for(provider)
     if spec is not None and r in spec.actions:
         return spec.actions[r]

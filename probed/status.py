@@ -275,20 +275,24 @@ def _row(
             scope="model" if view.model else "profile",
         )
     until_ms = view.until_ms
-    return Row(
-        agent=agent,
-        profile=pid,
-        provider=listed.provider,
-        type=listed.type,
-        state=view.state,
-        reason=view.reason,
-        until=from_ms(until_ms) if until_ms is not None else None,
-        remaining_s=max(0, math.ceil((until_ms - now_ms) / 1000)) if until_ms is not None else None,
-        model=view.model,
-        last_probe_at=rec.last_probe_at if rec else None,
-        last_probe_result=rec.last_result if rec else None,
-        next_probe_at=(rec.next_probe_at if rec and not view.usable else None),
-        action=action,
+    return Row._make(  # by position, in the fields' order: a named tuple's keywords cost more
+        (
+            agent,
+            pid,
+            listed.provider,
+            listed.type,
+            view.state,
+            view.reason,
+            from_ms(until_ms) if until_ms is not None else None,  # until
+            max(0, math.ceil((until_ms - now_ms) / 1000)) if until_ms is not None else None,
+            view.model,
+            rec.last_probe_at if rec else None,
+            rec.last_result if rec else None,
+            rec.next_probe_at if rec and not view.usable else None,  # next_probe_at
+            action,
+            None,  # gateway
+            None,  # gateway_detail
+        )
     )
 
 
