@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -135,10 +136,7 @@ class Ledger:
                 if not self._ready:
                     with contextlib.suppress(OSError):
                         self.path.chmod(0o600)
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints
-                    conn.executescript(_SCHEMA)
-                    _add_columns(conn)
+                    self._set_up(conn)
                     self._ident = self._identity()
                     self._ready = True
                 yield conn
@@ -149,6 +147,28 @@ class Ledger:
                 if self._conn is not None and self._conn.in_transaction:  # an error mid-way
                     with contextlib.suppress(sqlite3.Error):
                         self._conn.rollback()
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """WAL and the schema, on a connection's first write. Writers that start together (the
+        daemon, a cron job, three coordinators of one host) meet in the switch to WAL, which
+        needs the database to itself, and SQLite answers one of them "locked" at once instead
+        of waiting (its rule against two lock holders waiting for each other). Every step is
+        idempotent, so the set-up is tried again, for up to the busy timeout."""
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints
+                conn.executescript(_SCHEMA)
+                _add_columns(conn)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                if conn.in_transaction:
+                    conn.rollback()
+                time.sleep(0.01)
+            else:
+                return
 
     def _kept_drop(self) -> None:
         """After an error the connection may be mid-transaction: start afresh next time."""

@@ -120,3 +120,33 @@ def test_of_agent_gives_an_unchanged_row_its_last_record_and_a_changed_one_a_new
     )
     assert set(again) == {"anthropic:a", "anthropic:b", "anthropic:c"}
     assert list(again.values()) == [r for r in ledger.all() if r.agent == "main"]
+
+
+def _spend_at_once(ledger: Ledger, gate: object, errors: list[BaseException]) -> None:
+    gate.wait()  # type: ignore[attr-defined]
+    try:
+        ledger.try_spend("anthropic", NOW, 10)
+    except BaseException as exc:  # collected, asserted by the test
+        errors.append(exc)
+
+
+def test_writers_that_start_together_on_a_new_ledger_all_get_through(tmp_path: Path) -> None:
+    """The daemon, a cron job and a shell starting at once each set up WAL on first write;
+    SQLite answered one of them "locked" at once (no busy wait), and its spend was lost."""
+    import threading
+
+    for n in range(25):
+        path = tmp_path / str(n)
+        ledgers = [Ledger(path) for _ in range(4)]
+        gate = threading.Barrier(len(ledgers))
+        errors: list[BaseException] = []
+        threads = [
+            threading.Thread(target=_spend_at_once, args=(ledger, gate, errors))
+            for ledger in ledgers
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert Ledger(path).paid_today("anthropic", NOW) == len(ledgers)
