@@ -160,12 +160,25 @@ def run_demo(
 
 
 async def _stop_when_recovered(daemon: Daemon, stop: anyio.Event, deadline_s: float) -> None:
+    """Stop once every profile is usable and the daemon has nothing left to probe. A window
+    that has just ended reads as usable while its probe is still out (and may extend it):
+    usable alone stopped the demo a moment before a failed probe's verdict landed."""
+
+    def done() -> bool:
+        idle = not daemon.sched.running() and not daemon.sched.scheduled()
+        return (
+            bool(daemon.stores)
+            and idle
+            and all(v == "ok" for v in _snapshot(daemon.config).values())
+        )
+
     with anyio.move_on_after(deadline_s):
         while True:
             await anyio.sleep(0.25)
-            if daemon.stores and all(v == "ok" for v in _snapshot(daemon.config).values()):
+            if done():
                 await anyio.sleep(0.5)  # let the last log lines land
-                break
+                if done():
+                    break
     stop.set()
 
 
