@@ -20,6 +20,7 @@ import gc
 import os
 import random
 import signal
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,10 @@ _WINDOW_KEYS = ("cooldownUntil", "disabledUntil", "blockedUntil")
 # A pass gives the event loop a turn this often (profiles), so a key falling due is not held up
 # by a pass over a store with thousands of windows (p99 wake-up lateness, docs/fleet.md).
 _PASS_SLICE = 32
+# A key that fell due goes first: a pass (bookkeeping) waits while every key on its way to its
+# probe (reading its store, taking its flight) fell due less than this long ago. Keys of a
+# burst, older than this, are not waited for: a burst must not stop the schedule.
+_DUE_FIRST_S = 0.05
 # What a pass decides for one key: (what the time was decided on, the time, whether a probe's
 # decision already recorded it in the ledger, profile, usage).
 Wanted = tuple[tuple[Any, ...], datetime, bool, Profile, Usage]
@@ -171,6 +176,11 @@ class Daemon:
         self._owners: dict[Path, Store] = {}  # watched file or agent dir -> its store
         self._tasks: anyio.abc.TaskGroup | None = None  # for work that outlives one pass
         self._clamping: set[str] = set()  # agents whose clamp is waiting for the store's lock
+        # keys between their deadline and their probe's start (monotonic time they fell due),
+        # in the order they fell due; see `_after_due_keys`
+        self._starting: dict[Key, float] = {}
+        self._none_starting = anyio.Event()
+        self._none_starting.set()
         self._reload_wanted = anyio.Event()
         self._rescan_wanted = anyio.Event()
         self._stop = self.opts.stop or anyio.Event()
@@ -415,6 +425,7 @@ class Daemon:
         announce: list[Scheduled] | None = None,
         records: list[ProbeRecord] | None = None,
     ) -> list[tuple[Key, datetime]]:
+        await self._after_due_keys()
         async with contextlib.nullcontext() if locked else self._eval_lock:
             self._seen[store.agent] = signature(store)
             try:
@@ -517,7 +528,31 @@ class Daemon:
                 out[w[0]] = w[1]
             if i % _PASS_SLICE == 0:
                 await anyio.lowlevel.checkpoint()
+                await self._after_due_keys()
         return out
+
+    async def _after_due_keys(self) -> None:
+        """Wait while keys that just fell due are on their way to their probes (at most
+        `_DUE_FIRST_S` after the oldest of them fell due). A pass holds the interpreter, and a
+        due key's store read, in a worker thread, waited for it: a key falling due during the
+        passes after another probe started tens of milliseconds late."""
+        while self._starting:
+            oldest = next(iter(self._starting.values()))
+            left = _DUE_FIRST_S - (time.monotonic() - oldest)
+            if left <= 0:
+                return
+            with anyio.move_on_after(left):
+                await self._none_starting.wait()
+
+    def _on_way(self, key: Key) -> None:
+        self._starting[key] = time.monotonic()
+        if self._none_starting.is_set():
+            self._none_starting = anyio.Event()
+
+    def _on_its_probe(self, key: Key) -> None:
+        """The key's probe started, or it will not: passes need not wait for it."""
+        if self._starting.pop(key, None) is not None and not self._starting:
+            self._none_starting.set()
 
     def _want_each(
         self,
@@ -709,7 +744,20 @@ class Daemon:
     # ---- the job ---------------------------------------------------------------------------
 
     async def _due(self, key: Key) -> None:
-        """A key's deadline came: check it is still unusable and due, probe, re-evaluate."""
+        """A key's deadline came: check it is still unusable and due, probe, re-evaluate.
+        Until its probe starts, passes wait for it (`_after_due_keys`)."""
+        self._on_way(key)
+        try:
+            await self._due_now(key)
+        finally:
+            self._on_its_probe(key)
+
+    async def _reevaluate(self, store: Store, key: Key) -> None:
+        """The pass after a key's run (its own verdict armed, or its time decided again)."""
+        self._on_its_probe(key)
+        await self._evaluate(store, finished=key)
+
+    async def _due_now(self, key: Key) -> None:
         store = self.stores.get(key.agent)
         if store is None or self.ctx is None:
             return
@@ -732,7 +780,7 @@ class Daemon:
         if self._armed.get(key) != self._signature(key, recorded, usage, history):
             # OpenClaw's window or probed's own verdict (a `probed probe` meanwhile) moved on
             # since this time was armed: decide again on what the store says now.
-            await self._evaluate(store, finished=key)
+            await self._reevaluate(store, key)
             return
         # Due. The profile may already look usable to OpenClaw (an expired window), so the probe
         # is forced; it is what clears the leftovers, or finds the failure before user traffic.
@@ -740,7 +788,15 @@ class Daemon:
         self._retry.pop(key, None)
         # the read just made picks the flight; the probe lets go of it before it waits, and
         # so does this frame: waiting keys hold no store copies
-        probe = probe_profile(self.ctx, store, key.profile, model=key.model, force=True, snap=snap)
+        probe = probe_profile(
+            self.ctx,
+            store,
+            key.profile,
+            model=key.model,
+            force=True,
+            snap=snap,
+            on_started=partial(self._on_its_probe, key),
+        )
         del snap, profile, usage, recorded, record
         try:
             result = await probe
@@ -748,13 +804,13 @@ class Daemon:
             self._count_error(key)
             self._note_unreadable(store.agent, str(exc))
             self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
-            await self._evaluate(store, finished=key)
+            await self._reevaluate(store, key)
             return
         if self.opts.on_result is not None:
             self.opts.on_result(result)
         if result.outcome == "skipped" and result.next_probe_at is None:
             self._retry[key] = utcnow() + timedelta(seconds=self.opts.retry_s)
-        await self._evaluate(store, finished=key)  # arms the decision's own next-probe time
+        await self._reevaluate(store, key)  # arms the decision's own next-probe time
 
     def _signature(
         self,

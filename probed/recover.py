@@ -263,12 +263,14 @@ async def probe_profile(
     force: bool = False,
     started: float | None = None,
     snap: Snapshot | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> ProbeResult:
     """Probe one profile in its provider's flight; `started` (epoch seconds, default now) is
     when the caller's question was asked: a result shared after it is reused. `snap` is a read
     of the store the caller has just made (the daemon, checking the key is still due): it picks
     the flight and the credential's result key only, and the probe decides on a read made
-    inside the flight, as always.
+    inside the flight, as always. `on_started` is called as the probe itself starts (its
+    `probe_started` line), if it does.
 
     The flight entry (see probed/coordination/batch.py): the work goes to the provider's batch
     under the credential's result key, so one holder probes every profile that came due, each
@@ -315,6 +317,7 @@ async def probe_profile(
             after=started,
             success_after=success_after,
             base=base,
+            on_started=on_started,
         )
 
     try:
@@ -354,6 +357,7 @@ async def _in_flight(
     after: float,
     success_after: float,
     base: ProbeResult,
+    on_started: Callable[[], None] | None = None,
 ) -> tuple[ProbeResult, bool]:
     """One profile's turn in the held flight: reuse a shared result, or probe."""
     shared = await flight.fresh(key, after=min(after, success_after))
@@ -384,7 +388,13 @@ async def _in_flight(
     if view.usable and not force:
         return base, False
     result, reload_needed = await _probe_locked(
-        ctx, _Fenced(store, flight), profile_id, profile=profile, usage=usage, model=model
+        ctx,
+        _Fenced(store, flight),
+        profile_id,
+        profile=profile,
+        usage=usage,
+        model=model,
+        on_started=on_started,
     )
     await flight.record(key, {**_to_record(result), "origin": origin, "wrote": reload_needed})
     return result, reload_needed
@@ -533,6 +543,7 @@ async def _probe_locked(
     profile: Profile,
     usage: Usage,
     model: str | None,
+    on_started: Callable[[], None] | None = None,
 ) -> tuple[ProbeResult, bool]:
     """Probe one profile under its provider's lock, on the snapshot read under it. The
     recorded reason (OpenClaw's word for the latest window, active or expired-but-uncleared)
@@ -562,6 +573,8 @@ async def _probe_locked(
         profile, now_ms=to_ms(now), env=ctx.env, file_providers=ctx.secret_files
     )
     if isinstance(secret, CredentialProblem):
+        if on_started is not None:
+            on_started()
         log.info(
             "probe_started",
             **ctx_log,
@@ -622,6 +635,8 @@ async def _probe_locked(
         return allowed
 
     ladders: list[tuple[str | None, LadderResult]] = []
+    if on_started is not None:
+        on_started()
     for m in models:
         log.info(
             "probe_started",

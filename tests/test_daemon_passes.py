@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -190,3 +191,42 @@ def test_a_pass_over_a_big_store_lets_a_due_key_in_before_it_ends() -> None:
 
 async def _note(into: list[int], seen: list[str]) -> None:
     into.append(len(seen))
+
+
+def test_a_pass_waits_for_a_key_that_just_fell_due_until_its_probe_starts() -> None:
+    """A key falling due goes first: bookkeeping waits while it reads its store and takes its
+    flight, for at most `_DUE_FIRST_S`; keys that fell due longer ago (a burst) are not waited
+    for, so a burst never stops the schedule."""
+    daemon = Daemon(Config())
+    key = Key("main", "anthropic:a")
+    order: list[str] = []
+
+    async def go() -> None:
+        daemon._on_way(key)
+
+        async def probe_starts() -> None:
+            await anyio.sleep(0.01)
+            order.append("probe started")
+            daemon._on_its_probe(key)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(probe_starts)
+            with anyio.fail_after(5):
+                await daemon._after_due_keys()
+                order.append("pass goes on")
+
+        daemon._on_way(key)  # a probe that never starts holds a pass up for the bound alone
+        t = time.monotonic()
+        with anyio.fail_after(5):
+            await daemon._after_due_keys()
+        assert time.monotonic() - t >= daemon_module._DUE_FIRST_S * 0.9
+        daemon._on_its_probe(key)
+
+        daemon._starting[key] = time.monotonic() - 1  # fell due a second ago: not waited for
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await daemon._after_due_keys()
+        assert not scope.cancelled_caught  # returned without waiting for anything
+
+    anyio.run(go)
+    assert order == ["probe started", "pass goes on"]

@@ -302,11 +302,18 @@ def test_a_callers_read_picks_the_flight_and_the_probe_decides_on_its_own_read(
             (agent_dir / "auth-state.json").write_text(
                 json.dumps({"version": 1, "usageStats": {"anthropic:default": auth}})
             )
+            started: list[int] = []
             async with ctx.client:
                 result = await probe_profile(
-                    ctx, store, "anthropic:default", force=True, snap=early
+                    ctx,
+                    store,
+                    "anthropic:default",
+                    force=True,
+                    snap=early,
+                    on_started=lambda: started.append(len(fake.requests)),
                 )
             assert store.reads == 2  # the caller's, and the probe's inside the flight
+            assert started == [0]  # told once, as the probe started, before it sent anything
             assert ctx.coordinator is not None
             await ctx.coordinator.aclose()
             return result
