@@ -107,11 +107,11 @@ def _digest(text: str) -> bytes:
 
 
 class _RecentCells:
-    """The last few state cells read, by digest, decoded: a probe reads its store two or three
-    times in a row before anything writes it, and the decode (with its depth guard) was most of
-    each read and of the wake-up lateness at 100,000 profiles (docs/fleet.md). Only the last
-    few: every store's document kept would grow the daemon with the fleet (30 MB at 100,000).
-    Reads run in worker threads, hence the lock."""
+    """The last few state cells read, by digest, decoded: a due key's store is read by the
+    daemon, then by the probe inside its flight, before anything writes it, and the decode (with
+    its depth guard) was most of each read and of the wake-up lateness at 100,000 profiles
+    (docs/fleet.md). Only the last few: every store's document kept would grow the daemon with
+    the fleet (30 MB at 100,000). Reads run in worker threads, hence the lock."""
 
     def __init__(self, size: int) -> None:
         self._size = size
