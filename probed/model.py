@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
-from probed.clock import MAX_MS, valid_ms
+from probed.clock import valid_ms
 from probed.providers.registry import canonical
 from probed.reasons import OPENCLAW_MODEL_SCOPED
 
@@ -271,12 +271,9 @@ class Usage:
         for key, value in raw.items():
             name = _TIME_FIELDS.get(key)
             if name is not None:
-                if type(value) is int and 0 < value <= MAX_MS:  # what OpenClaw writes
-                    found[name] = value
-                elif value is not None:
-                    ms = _ms(raw, key, bad)
-                    if ms is not None:
-                        found[name] = ms
+                ms = _ms(raw, key, bad)
+                if ms is not None:
+                    found[name] = ms
                 continue
             name = _TEXT_FIELDS.get(key)
             if name is not None:
