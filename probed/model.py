@@ -12,7 +12,8 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeGuard
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, TypeGuard
 
 from probed.clock import valid_ms
 from probed.providers.registry import canonical
@@ -177,18 +178,15 @@ def _finite_number(value: object) -> TypeGuard[int | float]:
     )
 
 
-def _ms(raw: Mapping[str, Any], key: str, bad: list[tuple[str, str]] | None = None) -> int | None:
-    """An epoch-ms field: its value when it is a time (`valid_ms`), else None.
+def _time(key: str, value: object, bad: list[tuple[str, str]]) -> int | None:
+    """An epoch-ms field's value when it is a time (`valid_ms`), else None.
 
     Absent, null and 0 (JavaScript's "unset") are simply None; anything else that is not a time
     (`1e20`, negative, NaN, a string) is also noted in `bad` as (field, value shown short), so the
     profile can be reported by name while every other profile goes on as usual."""
-    value = raw.get(key)
-    if value is None:  # most fields of most entries
-        return None
     if valid_ms(value):
         return int(value)
-    if bad is not None and value is not None and not (value == 0 and not isinstance(value, bool)):
+    if value is not None and not (value == 0 and not isinstance(value, bool)):
         bad.append((key, repr(value)[:40]))
     return None
 
@@ -235,9 +233,16 @@ class View:
 OK_VIEW = View("ok", None, None, None)
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """One `usageStats` entry. All times are epoch milliseconds, as OpenClaw stores them."""
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
+
+
+class Usage(NamedTuple):
+    """One `usageStats` entry. All times are epoch milliseconds, as OpenClaw stores them.
+
+    A named tuple, not a frozen dataclass like the rest: status and the daemon's start-up parse
+    one per window (10,000 at 100,000 profiles), and a frozen dataclass's `__init__` (one
+    `object.__setattr__` per field, sixteen of them) was half of each parse. Immutable all the
+    same, compared by value."""
 
     last_used: int | None = None
     cooldown_until: int | None = None
@@ -250,7 +255,7 @@ class Usage:
     blocked_model: str | None = None
     blocked_scope: str | None = None
     error_count: int = 0
-    failure_counts: Mapping[str, int] = field(default_factory=dict)
+    failure_counts: Mapping[str, int] = _NO_COUNTS
     last_failure_at: int | None = None
     last_probe_at: int | None = None
     # the reasons this store's OpenClaw scopes to cooldownModel (its era decides)
@@ -262,33 +267,37 @@ class Usage:
     def from_json(
         cls, raw: object, *, scoped_reasons: frozenset[str] = OPENCLAW_MODEL_SCOPED
     ) -> Usage:
-        """One walk over the entry's own keys (a handful), not a lookup of every field: status
-        and start-up parse 10,000 windows at 100,000 profiles."""
+        """One walk over the entry's own keys (a handful), each put in its field's place, not a
+        lookup of every field by name: status and start-up parse 10,000 windows at 100,000
+        profiles."""
         if not isinstance(raw, Mapping):
             return cls(scoped_reasons=scoped_reasons)
-        found: dict[str, Any] = {}
+        values = list(_USAGE_DEFAULTS)
         bad: list[tuple[str, str]] = []
         for key, value in raw.items():
-            name = _TIME_FIELDS.get(key)
-            if name is not None:
-                ms = _ms(raw, key, bad)
-                if ms is not None:
-                    found[name] = ms
+            slot = _USAGE_SLOTS.get(key)
+            if slot is None:
                 continue
-            name = _TEXT_FIELDS.get(key)
-            if name is not None:
+            kind, i = slot
+            if kind is _TIME:
+                ms = _time(key, value, bad)
+                if ms is not None:
+                    values[i] = ms
+            elif kind is _TEXT:
                 if isinstance(value, str) and value:
-                    found[name] = value
-            elif key == "errorCount":
+                    values[i] = value
+            elif kind is _COUNT:
                 if _finite_number(value):
-                    found["error_count"] = int(value)
-            elif key == "failureCounts" and isinstance(value, Mapping):
-                found["failure_counts"] = {
+                    values[i] = int(value)
+            elif isinstance(value, Mapping):  # failureCounts
+                values[i] = {
                     k: int(v) for k, v in value.items() if isinstance(k, str) and _finite_number(v)
                 }
         if len(bad) > 1:  # named in the fields' own order, whatever the entry's
             bad.sort(key=lambda kv: _TIME_ORDER[kv[0]])
-        return cls(**found, scoped_reasons=scoped_reasons, invalid=tuple(bad))
+        values[_SCOPED_SLOT] = scoped_reasons
+        values[_INVALID_SLOT] = tuple(bad)
+        return _new_usage(cls, values)
 
     def invalid_note(self, profile_id: str) -> str | None:
         """One sentence naming the profile and its fields that are not times, if any."""
@@ -372,6 +381,21 @@ class Usage:
         if blocked:
             return View("blocked", self.blocked_reason, until, self.blocked_model)
         return View("cooldown", self.cooldown_reason, until, scoped_model)
+
+
+# Where each usageStats key goes in a Usage, and how it is read (see Usage.from_json).
+_TIME, _TEXT, _COUNT, _COUNTS = "time", "text", "count", "counts"
+_USAGE_DEFAULTS: tuple[Any, ...] = tuple(Usage._field_defaults[f] for f in Usage._fields)
+_USAGE_SLOTS: dict[str, tuple[str, int]] = {
+    **{key: (_TIME, Usage._fields.index(name)) for key, name in _TIME_FIELDS.items()},
+    **{key: (_TEXT, Usage._fields.index(name)) for key, name in _TEXT_FIELDS.items()},
+    "errorCount": (_COUNT, Usage._fields.index("error_count")),
+    "failureCounts": (_COUNTS, Usage._fields.index("failure_counts")),
+}
+_SCOPED_SLOT = Usage._fields.index("scoped_reasons")
+_INVALID_SLOT = Usage._fields.index("invalid")
+# `Usage._make` without its Python frame and length check: `values` has every field
+_new_usage = tuple.__new__
 
 
 def usage_of(

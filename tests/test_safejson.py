@@ -37,6 +37,14 @@ def test_depth_inside_strings_does_not_count_and_64_levels_parse() -> None:
     assert not safejson.too_deep('["\\"' + "]" * 100 + '"]')
 
 
+def test_each_pass_peels_one_level_whichever_brackets_alternate() -> None:
+    """`[{` alternating 33 times is 66 levels: peeling `{}` and then `[]` in the same pass
+    would count them as 33."""
+    assert safejson.too_deep('{"a":' + "[{" * 33 + "}]" * 33 + "}")
+    assert not safejson.too_deep("[{" * 32 + "}]" * 32)
+    assert safejson.too_deep("{[" * 32 + "{}" + "]}" * 32)
+
+
 def _envelope(tmp_path: Path) -> Path:
     write_store(
         tmp_path / "oc",

@@ -6,15 +6,18 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from helpers.ocstate import SECRETS, agent_dir, era_b, era_c_agent, tree_bytes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from probed.cli import main
 from probed.clock import from_ms
 from probed.ledger import Ledger
+from probed.status import Row, _until, short_duration
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "openclaw-state"
@@ -301,3 +304,54 @@ def test_notes_follow_the_stores_order_of_profiles_not_its_state(
     rows = {r["profile"]: r for r in doc["profiles"]}
     assert rows["anthropic:a"]["last_probe_result"] == "ok"  # probed's record, no window
     assert rows["anthropic:b"]["state"] == "ok" and rows["openrouter:x"]["state"] == "ok"
+
+
+def test_names_that_look_like_format_templates_are_shown_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table's lines are laid out with `%` templates: a name holding `%s`, `%%` or braces is
+    a value put into one, never part of it."""
+    state = tmp_path / "oc"
+    d = agent_dir(state, "main")
+    names = ["anthropic:%s", "anthropic:100%%", "anthropic:{0}{}"]
+    profiles = {n: {"type": "api_key", "provider": "anthropic", "key": SECRETS[0]} for n in names}
+    (d / "auth-profiles.json").write_text(json.dumps({"version": 1, "profiles": profiles}))
+    usage = {"anthropic:{0}{}": {"cooldownUntil": NOW * 2, "cooldownReason": "rate_limit"}}
+    (d / "auth-state.json").write_text(json.dumps({"version": 1, "usageStats": usage}))
+    code, out, _ = _status(capsys, "-c", str(_config(tmp_path, state)))
+    assert code == 0
+    rows = [line.split()[:4] for line in out.splitlines()[3:] if line.startswith("main ")]
+    assert sorted(rows) == [
+        ["main", "anthropic:%s", "anthropic", "ok"],
+        ["main", "anthropic:100%%", "anthropic", "ok"],
+        ["main", "anthropic:{0}{}", "anthropic", "cooldown"],
+    ]
+
+
+def _short_duration_by_units(seconds: float) -> str:
+    """0.2.0's loop, unit by unit: the reference `short_duration` must agree with."""
+    rest = max(0, round(seconds))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size or (unit == "s" and not parts):
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+        if len(parts) == 2:
+            break
+    return "".join(parts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(min_value=-10.0, max_value=400 * 86400.0) | st.integers(0, 3 * 86400))
+def test_short_duration_shows_the_two_largest_units_not_zero(seconds: float) -> None:
+    assert short_duration(seconds) == _short_duration_by_units(seconds)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)))
+def test_until_cell_reads_as_strftime_would(until: datetime) -> None:
+    until = until.replace(tzinfo=UTC)
+    for now in (until - timedelta(hours=1), until.replace(year=until.year - 1)):
+        shape = "%m-%d %H:%M" if until.year == now.year else "%Y-%m-%d %H:%M"
+        row = Row("a", "p", "anthropic", "api_key", "cooldown", "rate_limit", until, 1, *[None] * 5)
+        assert _until(row, now).startswith(until.strftime(shape) + " (")

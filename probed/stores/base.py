@@ -85,9 +85,19 @@ def listed_profiles(raw: Mapping[str, Any]) -> dict[str, Listed]:
     """The `profiles` object as a listing shows it: the same entries `Profile.from_json` keeps
     (one rule, `Listed.from_json`), and nothing read from their credential fields."""
     out: dict[str, Listed] = {}
+    # A fleet has a handful of (type, provider) pairs: each is judged once, by the rule
+    seen: dict[tuple[str, str], Listed | None] = {}
     for pid, entry in raw.items():
         if type(entry) is dict or isinstance(entry, Mapping):  # JSON's own dict: no ABC check
-            listed = Listed.from_json(entry)
+            kind = entry.get("type", entry.get("mode"))
+            provider = entry.get("provider")
+            if type(kind) is str and type(provider) is str:
+                pair = (kind, provider)
+                listed = (
+                    seen[pair] if pair in seen else seen.setdefault(pair, Listed.from_json(entry))
+                )
+            else:
+                listed = Listed.from_json(entry)
             if listed is not None:
                 out[pid] = listed
     return out

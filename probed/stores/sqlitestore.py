@@ -239,10 +239,13 @@ class SqliteStore:
     # ---- reading --------------------------------------------------------------------------
 
     def _payloads(
-        self, conn: sqlite3.Connection
+        self, conn: sqlite3.Connection, *, remember: bool = True
     ) -> tuple[dict[str, Any], dict[str, Any], int | None]:
+        """Both cells, decoded. With `remember`, each one's document is kept by its digest and
+        not decoded again while unchanged (see `_store_cell`, `_RecentCells`); a read made once
+        (`probed status`) would only pay for hashing 20 MB at 100,000 profiles."""
         row = conn.execute(self._layout.store_sql).fetchone()
-        digest = _digest(row[0]) if row and isinstance(row[0], str) else None
+        digest = _digest(row[0]) if remember and row and isinstance(row[0], str) else None
         cell = self._store_cell
         if digest is not None and cell is not None and digest == cell[0]:
             store = cell[1]  # the credentials' cell, unchanged since the last read
@@ -255,7 +258,7 @@ class SqliteStore:
             if digest is not None:
                 self._store_cell = (digest, store)
         row = conn.execute(self._layout.state_sql).fetchone()
-        if row and isinstance(row[0], str):
+        if remember and row and isinstance(row[0], str):
             where = (self.db_path, self._layout.kind)
             digest = _digest(row[0])
             state = _RECENT_STATES.get(where, digest)  # read-only, as every reader treats it
@@ -320,10 +323,11 @@ class SqliteStore:
 
     def read_for_display(self) -> Listing:
         """`read` without parsing a credential: the same checks, the same snapshot of both
-        cells, each profile's provider and type only (`probed status`)."""
+        cells, each profile's provider and type only (`probed status`, which reads each store
+        once: nothing is remembered)."""
         with self._connect(write=False) as conn:
             conn.execute("BEGIN")
-            store, state, _ = self._payloads(conn)
+            store, state, _ = self._payloads(conn, remember=False)
             conn.execute("COMMIT")
         return Listing(self.agent, self.era, listed_profiles(store["profiles"]), state)
 
