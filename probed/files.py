@@ -19,7 +19,6 @@ import fcntl
 import os
 import re
 import stat
-import tempfile
 import time
 from pathlib import Path
 
@@ -147,6 +146,8 @@ def write_private(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     target's own directory and flocked while written, so `sweep_temps` can tell a live writer's
     file from a dead one's. On any failure (ENOSPC included) it is removed and the target is
     left as it was; the OSError is raised for the caller to phrase."""
+    import tempfile  # noqa: PLC0415 - writers only: it imports shutil, bz2, lzma, random
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         try:

@@ -216,9 +216,11 @@ _TEXT_FIELDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class View:
-    """A profile's state at one instant, as `probed status` shows it."""
+class View(NamedTuple):
+    """A profile's state at one instant, as `probed status` shows it.
+
+    A named tuple, as `Usage` is: one is made for each window at every look (10,000 windows at
+    100,000 profiles), and a frozen dataclass's `__init__` was most of `Usage.view`."""
 
     state: StateKind
     reason: str | None  # OpenClaw's recorded word for the active lane
@@ -367,14 +369,11 @@ class Usage(NamedTuple):
             cooldown = False
         if not (disabled or blocked or cooldown):
             return OK_VIEW
+        # the latest end of the lanes active now (each one active has an end)
         until = max(
-            t
-            for t, active in (
-                (self.disabled_until, disabled),
-                (self.blocked_until, blocked),
-                (self.cooldown_until, cooldown),
-            )
-            if active and t is not None
+            self.disabled_until if disabled and self.disabled_until is not None else 0,
+            self.blocked_until if blocked and self.blocked_until is not None else 0,
+            self.cooldown_until if cooldown and self.cooldown_until is not None else 0,
         )
         if disabled:
             return View("disabled", self.disabled_reason, until, None)

@@ -18,8 +18,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import json5
-
 from probed import safejson
 from probed.files import read_regular
 from probed.logs import get_logger
@@ -53,6 +51,8 @@ def load_openclaw_json(state_dir: Path) -> Mapping[str, Any]:
             error=f"nested more than {safejson.MAX_DEPTH} levels deep",
         )
         return {}
+    import json5  # noqa: PLC0415 - only where an openclaw.json exists
+
     try:
         data = json5.loads(text)
     except (ValueError, RecursionError) as exc:

@@ -268,7 +268,7 @@ def _row(
 ) -> Row:
     """The row of a profile with a window or a probe on record."""
     if rec is None and view.usable:
-        return Row._make((agent, pid, listed.provider, listed.type, *_OK_TAIL))
+        return _new_row(Row, (agent, pid, listed.provider, listed.type, *_OK_TAIL))
     if view.usable:
         action = OK_ACTION
     else:
@@ -279,7 +279,8 @@ def _row(
             scope="model" if view.model else "profile",
         )
     until_ms = view.until_ms
-    return Row._make(  # by position, in the fields' order: a named tuple's keywords cost more
+    return _new_row(  # by position, in the fields' order: a named tuple's keywords cost more
+        Row,
         (
             agent,
             pid,
@@ -296,7 +297,7 @@ def _row(
             action,
             None,  # gateway
             None,  # gateway_detail
-        )
+        ),
     )
 
 

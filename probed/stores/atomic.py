@@ -23,7 +23,6 @@ import fcntl
 import json
 import os
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +71,8 @@ def _write_atomic(path: Path, text: str, mode: int) -> None:
     target = Path(os.path.realpath(path))
     directory = target.parent
     sweep_stale(target)
+    import uuid  # noqa: PLC0415 - writers only: it imports `platform`, and `status` never writes
+
     tmp = directory / f"{target.name}.{uuid.uuid4()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
     try:
