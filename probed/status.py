@@ -14,7 +14,7 @@ import json
 import math
 import operator
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -467,6 +467,31 @@ def _row_lines(row: Row, data: tuple[str, ...], fmt: str, width: int) -> str:
 
 def render_table(report: Report, *, width: int = 100) -> str:
     """A summary line, then one line per profile; under each unusable one, what to do."""
+    return "".join(table_pieces(report, width=width))
+
+
+TABLE_PIECE_ROWS = 1000  # rows per piece of `table_pieces` (about 100 KB)
+
+
+def table_pieces(report: Report, *, width: int = 100) -> Iterator[str]:
+    """`render_table`'s text in pieces of whole lines, a thousand rows each, for writing one by
+    one: at 100,000 profiles the table is 10 MB, and each whole copy of it (its lines, the
+    joined text, then what redaction and the stream's encoder make of it) was fresh memory to
+    fault in, and a pass over more than the caches hold."""
+    head, lines_of, tail = _table(report, width=width)
+    rows = report.rows
+    yield "\n".join(head) + "\n"
+    for start in range(0, len(rows), TABLE_PIECE_ROWS):
+        yield "\n".join(lines_of(start, start + TABLE_PIECE_ROWS)) + "\n"
+    if tail:
+        yield "\n".join(tail) + "\n"
+
+
+def _table(
+    report: Report, *, width: int
+) -> tuple[list[str], Callable[[int, int], list[str]], list[str]]:
+    """The lines above the rows, the rows' lines from one index to another (one item per row; a
+    row with lines under it is one item of several), and the lines below them."""
     idle = report.daemon is not None and not report.daemon.running
     # no daemon: no NEXT time, since nobody would run it
 
@@ -503,20 +528,23 @@ def render_table(report: Report, *, width: int = 100) -> str:
     # (it ends in "-"), so `rstrip` may apply to it alone; it holds no `%` to escape.
     rest = "  ".join(f"%-{w}s" for w in widths[3:]) % _PLAIN_CELLS[: ncols - 3]
     plain = "".join(f"%-{w}s  " for w in widths[:3]) + rest.rstrip()
-    out = [summary_line(report), "", (fmt % header).rstrip()]
-    # one item per row; a row with lines under it is one item of several lines
-    out += [
-        plain % row[:3] if data is None else _row_lines(row, data, fmt, width)
-        for row, data in zip(rows, cells, strict=True)
-    ]
+
+    def lines_of(start: int, stop: int) -> list[str]:
+        return [
+            plain % row[:3] if data is None else _row_lines(row, data, fmt, width)
+            for row, data in zip(rows[start:stop], cells[start:stop], strict=True)
+        ]
+
+    head = [summary_line(report), "", (fmt % header).rstrip()]
+    tail: list[str] = []
     if not report.rows and not report.errors:
-        out.append("(no auth profiles found)")
+        tail.append("(no auth profiles found)")
     for e in report.errors:
-        out.append(f"! agent {e.agent}: {e.error}")  # not wrapped: the path stays copyable
+        tail.append(f"! agent {e.agent}: {e.error}")  # not wrapped: the path stays copyable
     for n in report.notes:
-        out.append(f"note: agent {n.agent}: {n.message}")
+        tail.append(f"note: agent {n.agent}: {n.message}")
     if idle:
-        out.extend(
+        tail.extend(
             textwrap.wrap(
                 "note: no probed daemon is running, so nothing will probe these profiles (no "
                 "NEXT time): start `probed run` (see docs/install.md), or probe now with "
@@ -525,7 +553,7 @@ def render_table(report: Report, *, width: int = 100) -> str:
                 subsequent_indent="      ",
             )
         )
-    return "\n".join(out) + "\n"
+    return head, lines_of, tail
 
 
 # ---- the document for scripts ------------------------------------------------------------

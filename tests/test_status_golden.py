@@ -13,13 +13,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from helpers.ocstate import agent_dir, era_b, era_c_agent, write_json
 
-from probed import heartbeat
+from probed import heartbeat, status
 from probed.clock import to_ms
 from probed.config import load_config
 from probed.ledger import Ledger
-from probed.status import Report, collect, render_json, render_table
+from probed.status import Report, collect, render_json, render_table, table_pieces
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "status-golden"
 NOW = datetime(2027, 1, 15, 9, 30, 15, 250_000, tzinfo=UTC)
@@ -104,6 +105,21 @@ def test_table_is_unchanged(tmp_path: Path) -> None:
     _golden("table-idle.txt", render_table(report), tmp_path)
     running = replace(report, daemon=heartbeat.Liveness(True, 4242, NOW, NOW))
     _golden("table-running.txt", render_table(running), tmp_path)
+
+
+@pytest.mark.parametrize("rows_per_piece", [1, 2, 3])
+def test_the_table_written_in_pieces_is_the_same_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_piece: int
+) -> None:
+    """`probed status` writes the table a thousand rows at a time; cut anywhere, the pieces
+    are whole lines and add up to the same text."""
+    monkeypatch.setattr(status, "TABLE_PIECE_ROWS", rows_per_piece)
+    report = _report(tmp_path)
+    pieces = list(table_pieces(report))
+    row_pieces = -(-len(report.rows) // rows_per_piece)  # rounded up
+    assert len(pieces) == 1 + row_pieces + 1  # the lines above the rows, the rows, the notes
+    assert all(p.endswith("\n") for p in pieces)
+    _golden("table-idle.txt", "".join(pieces), tmp_path)
 
 
 def test_json_is_unchanged(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from probed.clock import utcnow
 from probed.config import Config
 from probed.gcpause import collector_paused
 from probed.reasons import EX_OK
-from probed.status import collect, render_json, render_table
+from probed.status import collect, render_json, table_pieces
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -20,12 +20,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
             agent=getattr(args, "agent", None),
             provider=getattr(args, "provider", None),
         )
-        text = render_json(report) + "\n" if getattr(args, "json", False) else render_table(report)
-        sys.stdout.write(text)
+        if getattr(args, "json", False):
+            sys.stdout.write(render_json(report) + "\n")
+        else:
+            for piece in table_pieces(report):  # whole lines per write: see `table_pieces`
+                sys.stdout.write(piece)
         errors = report.errors
         # Freed here, by their reference counts: once the collector is back, its first pass
         # would walk every row and string still alive (1 % of the command at 100,000 profiles).
-        del report, text
+        del report
     for err in errors:
         sys.stderr.write(f"probed: {err.error.rstrip('.')}.\n")
     return EX_OK
