@@ -36,6 +36,8 @@ def action_for(
     Accepts a reason word too (OpenClaw's recorded words are mapped via reasons.from_openclaw by
     the caller; an unknown word gets the `unknown` advice rather than an exception).
     """
+    if type(reason) is Reason:  # the usual case, without the enum's slow lookup
+        return _action(reason, provider, scope, retry_at)
     try:
         r = Reason(reason)
     except ValueError:

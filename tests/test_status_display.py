@@ -20,7 +20,7 @@ from probed.config import OpenClawConfig
 from probed.confirm import Verdict
 from probed.model import Listed, Profile
 from probed.status import OK_ACTION, Report, Row, Unreadable, render_json, render_table
-from probed.stores.base import listing_of, read_listing
+from probed.stores.base import listed_profiles, listing_of, read_listing
 from probed.stores.discover import discover
 from probed.stores.inherit import InheritingStore
 from probed.stores.jsonstore import JsonStore
@@ -105,6 +105,32 @@ def test_a_listing_keeps_exactly_the_entries_a_full_read_keeps(raw: dict[str, An
     assert (listed is None) == (profile is None)
     if listed is not None and profile is not None:
         assert (listed.provider, listed.type) == (profile.provider, profile.type)
+
+
+HOSTILE_ENTRY = (
+    ENTRY
+    | st.fixed_dictionaries(
+        {"type": st.sampled_from([["api_key"], {"a": 1}, 1.0, True, float("nan")])},
+        optional={"provider": st.sampled_from(["anthropic", ["x"], {"y": 2}])},
+    )
+    | st.sampled_from(["api_key", 7, None, ["type", "provider"], []])
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), HOSTILE_ENTRY, max_size=8))
+def test_a_whole_profiles_object_is_listed_as_its_entries_are_one_by_one(
+    raw: dict[str, Any],
+) -> None:
+    """`listed_profiles` judges each (type, provider) pair once, reading them in bulk; what it
+    keeps, in what order, is what `Listed.from_json` keeps of each entry, whatever they hold."""
+    expected = {}
+    for pid, entry in raw.items():
+        listed = Listed.from_json(entry) if isinstance(entry, dict) else None
+        if listed is not None:
+            expected[pid] = listed
+    got = listed_profiles(raw)
+    assert list(got.items()) == list(expected.items())
 
 
 def test_each_store_lists_what_its_full_read_holds(tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ and the parsed profiles, and writes the state back only if the mutator changed i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from probed.model import Listed, Profile, Usage, usage_of
 from probed.reasons import JSON_ERA_MODEL_SCOPED, OPENCLAW_MODEL_SCOPED
@@ -83,21 +84,32 @@ class Listing:
 
 def listed_profiles(raw: Mapping[str, Any]) -> dict[str, Listed]:
     """The `profiles` object as a listing shows it: the same entries `Profile.from_json` keeps
-    (one rule, `Listed.from_json`), and nothing read from their credential fields."""
+    (one rule, `Listed.from_json`), and nothing read from their credential fields.
+
+    A store is usually all JSON objects that each name a `type` and a `provider`, in a handful
+    of distinct pairs: those are read in C, and each pair is judged once (the rule reads nothing
+    else of an entry that has a `type`). Any other store is judged entry by entry."""
+    try:
+        pairs = list(map(_TYPE_AND_PROVIDER, raw.values()))
+        judged = {
+            pair: Listed.from_json({"type": pair[0], "provider": pair[1]}) for pair in set(pairs)
+        }
+    except (KeyError, TypeError):  # an entry without `type`, not an object, or unhashable values
+        return _listed_one_by_one(raw)
+    each = map(judged.__getitem__, pairs)
+    if None in judged.values():  # some pair OpenClaw drops
+        return {pid: listed for pid, listed in zip(raw, each, strict=True) if listed is not None}
+    return dict(zip(raw, cast("Iterator[Listed]", each), strict=True))  # no None: see above
+
+
+_TYPE_AND_PROVIDER = operator.itemgetter("type", "provider")
+
+
+def _listed_one_by_one(raw: Mapping[str, Any]) -> dict[str, Listed]:
     out: dict[str, Listed] = {}
-    # A fleet has a handful of (type, provider) pairs: each is judged once, by the rule
-    seen: dict[tuple[str, str], Listed | None] = {}
     for pid, entry in raw.items():
-        if type(entry) is dict or isinstance(entry, Mapping):  # JSON's own dict: no ABC check
-            kind = entry.get("type", entry.get("mode"))
-            provider = entry.get("provider")
-            if type(kind) is str and type(provider) is str:
-                pair = (kind, provider)
-                listed = (
-                    seen[pair] if pair in seen else seen.setdefault(pair, Listed.from_json(entry))
-                )
-            else:
-                listed = Listed.from_json(entry)
+        if isinstance(entry, Mapping):
+            listed = Listed.from_json(entry)
             if listed is not None:
                 out[pid] = listed
     return out
