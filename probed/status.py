@@ -302,6 +302,9 @@ def _row(
 
 
 _ROW_ORDER = operator.attrgetter("agent", "provider", "profile")
+_AGENT = operator.itemgetter(0)  # Row.agent, read in C
+_PROFILE = operator.itemgetter(1)  # Row.profile
+_PROVIDER = operator.itemgetter(2)  # Row.provider
 
 
 @functools.lru_cache(maxsize=1024)
@@ -514,9 +517,10 @@ def _table(
     # A plain row (most of a big fleet) differs from the others only in its first three cells;
     # the rest of its line is one constant text. Every other row's cells are made one by one.
     cells = [None if r[4:] == _OK_TAIL else _cells(r, now, idle)[:ncols] for r in rows]
+    agents, providers = set(map(_AGENT, rows)), set(map(_PROVIDER, rows))  # a few of each
     widths = [len(h) for h in header]
-    for j in range(3):
-        widths[j] = max(widths[j], max(map(len, map(operator.itemgetter(j), rows)), default=0))
+    for j, texts in enumerate((agents, map(_PROFILE, rows), providers)):
+        widths[j] = max(widths[j], max(map(len, texts), default=0))
     shown = [c for c in cells if c is not None]
     if len(shown) < len(rows):
         shown.append(("", "", "", *_PLAIN_CELLS[: ncols - 3]))
@@ -525,13 +529,19 @@ def _table(
     # `%-8s`, not `{:<8}`: the same text for a str, in a third of the time at 100,000 rows
     fmt = "  ".join(f"%-{w}s" for w in widths)
     # A plain row's line: its first three cells, then a constant rest. That rest is never blank
-    # (it ends in "-"), so `rstrip` may apply to it alone; it holds no `%` to escape.
+    # (it ends in "-"), so `rstrip` may apply to it alone. The agent's cell and the provider's
+    # cell with that rest are the same over thousands of rows: each is padded once, and a line
+    # is two concatenations, in less than half the time of a `%` template.
     rest = "  ".join(f"%-{w}s" for w in widths[3:]) % _PLAIN_CELLS[: ncols - 3]
-    plain = "".join(f"%-{w}s  " for w in widths[:3]) + rest.rstrip()
+    agent_cell = {a: a.ljust(widths[0]) + "  " for a in agents}
+    provider_rest = {p: "  " + p.ljust(widths[2]) + "  " + rest.rstrip() for p in providers}
+    profile_width = widths[1]
 
     def lines_of(start: int, stop: int) -> list[str]:
         return [
-            plain % row[:3] if data is None else _row_lines(row, data, fmt, width)
+            agent_cell[row[0]] + row[1].ljust(profile_width) + provider_rest[row[2]]
+            if data is None
+            else _row_lines(row, data, fmt, width)
             for row, data in zip(rows[start:stop], cells[start:stop], strict=True)
         ]
 
