@@ -272,7 +272,7 @@ class Usage(NamedTuple):
         """One walk over the entry's own keys (a handful), each put in its field's place, not a
         lookup of every field by name: status and start-up parse 10,000 windows at 100,000
         profiles."""
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):  # JSON's own: no ABC check
             return cls(scoped_reasons=scoped_reasons)
         values = list(_USAGE_DEFAULTS)
         bad: list[tuple[str, str]] = []
@@ -291,7 +291,7 @@ class Usage(NamedTuple):
             elif kind is _COUNT:
                 if _finite_number(value):
                     values[i] = int(value)
-            elif isinstance(value, Mapping):  # failureCounts
+            elif type(value) is dict or isinstance(value, Mapping):  # failureCounts
                 values[i] = {
                     k: int(v) for k, v in value.items() if isinstance(k, str) and _finite_number(v)
                 }
@@ -375,11 +375,11 @@ class Usage(NamedTuple):
             self.blocked_until if blocked and self.blocked_until is not None else 0,
             self.cooldown_until if cooldown and self.cooldown_until is not None else 0,
         )
-        if disabled:
-            return View("disabled", self.disabled_reason, until, None)
+        if disabled:  # by position, as `_new_usage` builds a Usage
+            return _new_view(View, ("disabled", self.disabled_reason, until, None))
         if blocked:
-            return View("blocked", self.blocked_reason, until, self.blocked_model)
-        return View("cooldown", self.cooldown_reason, until, scoped_model)
+            return _new_view(View, ("blocked", self.blocked_reason, until, self.blocked_model))
+        return _new_view(View, ("cooldown", self.cooldown_reason, until, scoped_model))
 
 
 # Where each usageStats key goes in a Usage, and how it is read (see Usage.from_json).
@@ -395,6 +395,7 @@ _SCOPED_SLOT = Usage._fields.index("scoped_reasons")
 _INVALID_SLOT = Usage._fields.index("invalid")
 # `Usage._make` without its Python frame and length check: `values` has every field
 _new_usage = tuple.__new__
+_new_view = tuple.__new__  # the same for a View
 
 
 def usage_of(
@@ -405,6 +406,6 @@ def usage_of(
 ) -> Usage:
     """The Usage of one profile in a state payload ({version, order, lastGood, usageStats})."""
     stats = state.get("usageStats")
-    if not isinstance(stats, Mapping):
+    if type(stats) is not dict and not isinstance(stats, Mapping):
         return Usage(scoped_reasons=scoped_reasons)
     return Usage.from_json(stats.get(profile_id), scoped_reasons=scoped_reasons)

