@@ -583,22 +583,44 @@ _PLACEHOLDER = '\n  "profiles": [],'
 
 
 def render_json(report: Report) -> str:
-    """`json.dumps(report.to_json(), indent=2)`, byte for byte, in a fraction of its time.
+    """`json.dumps(report.to_json(), indent=2)`, byte for byte, in a fraction of its time."""
+    return "".join(json_pieces(report))
+
+
+JSON_PIECE_ROWS = 1000  # rows per piece of `json_pieces` (about 470 KB)
+
+
+def json_pieces(report: Report) -> Iterator[str]:
+    """`render_json`'s text in pieces, a thousand rows each, for writing one by one (at 100,000
+    profiles the document is 48 MB: see `table_pieces`). Each piece but the last ends a line.
 
     With `indent`, the standard library encodes in Python: 1.6 million fields at 100,000
     profiles took seconds. A row is a flat object of scalars, so rows are encoded by the C
-    encoder with the separator `indent=2` puts between a row's fields, and laid out here:
+    encoder (`_row_texts`) and laid out here, between the rest of the document, which is small
+    and goes through `indent=2` itself."""
+    head = json.dumps(replace(report, rows=()).to_json(), indent=2)
+    rows = report.rows
+    if not rows:
+        yield head
+        return
+    # A raw newline occurs only between a document's lines, never inside an encoded string:
+    # the top level's empty `profiles` is where the rows go.
+    before, after = head.split(_PLACEHOLDER, 1)
+    yield before + '\n  "profiles": [\n'
+    for start in range(0, len(rows), JSON_PIECE_ROWS):
+        texts = _row_texts(rows[start : start + JSON_PIECE_ROWS])
+        more = start + JSON_PIECE_ROWS < len(rows)
+        yield "    " + ",\n    ".join(texts) + (",\n" if more else "\n")
+    yield "  ]," + after
+
+
+def _row_texts(rows: Sequence[Row]) -> list[str]:
+    """Each row as `indent=2` lays it out inside the list (its first line unindented):
 
     - the rows that are not plain, in one call; the boundaries between them are then the only
       `},` + separator + `{` in the text (a raw newline never occurs inside an encoded string);
     - a plain row's four strings, all of them in one call with a newline between items (so
-      each one's encoding is one line), set into the row's constant text (`_PLAIN_ROW`).
-
-    The rest of the document is small and goes through `indent=2` itself."""
-    rows = report.rows
-    head = json.dumps(replace(report, rows=()).to_json(), indent=2)
-    if not rows:
-        return head
+      each one's encoding is one line), set into the row's constant text (`_PLAIN_ROW`)."""
     plain = [r[4:] == _OK_TAIL for r in rows]
     others = [r.to_json() for r, p in zip(rows, plain, strict=True) if not p]
     # `[{` fields `},` SEP `{` fields ... `}]`: cut the outer two, split at the boundaries
@@ -607,14 +629,12 @@ def render_json(report: Report) -> str:
     strings = [f for r, p in zip(rows, plain, strict=True) if p for f in r[:4]]
     lines = json.dumps(strings, separators=("\n", ": "))[1:-1].split("\n") if strings else []
     cells = iter(lines)
-    texts = [
+    return [
         _PLAIN_ROW.format(next(cells), next(cells), next(cells), next(cells))
         if p
         else "{\n      " + next(other_texts) + "\n    }"
         for p in plain
     ]
-    profiles = '\n  "profiles": [\n    ' + ",\n    ".join(texts) + "\n  ],"
-    return head.replace(_PLACEHOLDER, profiles, 1)
 
 
 # A plain row as `indent=2` lays it out inside the list, its four strings' encodings to fill in.

@@ -8,13 +8,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from helpers.ocstate import PROFILES, SECRETS, agent_dir, era_a, era_b, era_c_agent, write_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probed import model
+from probed import model, status
 from probed.cli import main
 from probed.config import OpenClawConfig
 from probed.confirm import Verdict
@@ -163,12 +164,14 @@ OPT = st.none() | TEXT
     st.lists(
         st.tuples(TEXT, TEXT, OPT, st.none() | st.integers(-5, 10**12), TEXT, st.booleans()),
         max_size=6,
-    )
+    ),
+    st.integers(1, 4),
 )
 def test_render_json_is_json_dumps_indent_2(
-    cells: list[tuple[str, str, Any, Any, str, bool]],
+    cells: list[tuple[str, str, Any, Any, str, bool]], rows_per_piece: int
 ) -> None:
-    """Plain rows (laid out from a constant text) and the others (encoded together), mixed."""
+    """Plain rows (laid out from a constant text) and the others (encoded together), mixed,
+    and cut into pieces of any number of rows."""
     at = datetime(2027, 1, 15, 9, 30, 15, 250_000, tzinfo=UTC)
     rows = tuple(
         Row(a, p, v, "api_key", "ok", None, None, None, None, None, None, None, OK_ACTION)
@@ -177,7 +180,8 @@ def test_render_json_is_json_dumps_indent_2(
         for a, p, r, n, v, plain in cells
     )
     report = Report(at, rows, (Unreadable("x", "/f", "bad"),))
-    assert render_json(report) == json.dumps(report.to_json(), indent=2)
+    with mock.patch.object(status, "JSON_PIECE_ROWS", rows_per_piece):
+        assert render_json(report) == json.dumps(report.to_json(), indent=2)
 
 
 NAME = st.text(max_size=12) | st.sampled_from(["", " ", "a ", "é", "x" * 30, "\t"])

@@ -20,7 +20,14 @@ from probed import heartbeat, status
 from probed.clock import to_ms
 from probed.config import load_config
 from probed.ledger import Ledger
-from probed.status import Report, collect, render_json, render_table, table_pieces
+from probed.status import (
+    Report,
+    collect,
+    json_pieces,
+    render_json,
+    render_table,
+    table_pieces,
+)
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "status-golden"
 NOW = datetime(2027, 1, 15, 9, 30, 15, 250_000, tzinfo=UTC)
@@ -120,6 +127,21 @@ def test_the_table_written_in_pieces_is_the_same_text(
     assert len(pieces) == 1 + row_pieces + 1  # the lines above the rows, the rows, the notes
     assert all(p.endswith("\n") for p in pieces)
     _golden("table-idle.txt", "".join(pieces), tmp_path)
+
+
+@pytest.mark.parametrize("rows_per_piece", [1, 2, 3])
+def test_the_json_written_in_pieces_is_the_same_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_piece: int
+) -> None:
+    """`probed status --json` writes the document a thousand rows at a time; cut anywhere, the
+    pieces end lines (all but the last) and add up to the same document."""
+    monkeypatch.setattr(status, "JSON_PIECE_ROWS", rows_per_piece)
+    report = _report(tmp_path)
+    pieces = list(json_pieces(report))
+    row_pieces = -(-len(report.rows) // rows_per_piece)  # rounded up
+    assert len(pieces) == 1 + row_pieces + 1  # above the rows, the rows, below them
+    assert all(p.endswith("\n") for p in pieces[:-1])
+    _golden("status.json", "".join(pieces), tmp_path)
 
 
 def test_json_is_unchanged(tmp_path: Path) -> None:

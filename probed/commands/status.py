@@ -9,7 +9,7 @@ from probed.clock import utcnow
 from probed.config import Config
 from probed.gcpause import collector_paused
 from probed.reasons import EX_OK
-from probed.status import collect, render_json, table_pieces
+from probed.status import collect, json_pieces, table_pieces
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -21,7 +21,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             provider=getattr(args, "provider", None),
         )
         if getattr(args, "json", False):
-            sys.stdout.write(render_json(report) + "\n")
+            for piece in json_pieces(report):  # whole rows per write: see `json_pieces`
+                sys.stdout.write(piece)
+            sys.stdout.write("\n")
         else:
             for piece in table_pieces(report):  # whole lines per write: see `table_pieces`
                 sys.stdout.write(piece)
