@@ -305,6 +305,7 @@ _ROW_ORDER = operator.attrgetter("agent", "provider", "profile")
 _AGENT = operator.itemgetter(0)  # Row.agent, read in C
 _PROFILE = operator.itemgetter(1)  # Row.profile
 _PROVIDER = operator.itemgetter(2)  # Row.provider
+_TYPE = operator.itemgetter(3)  # Row.type
 
 
 @functools.lru_cache(maxsize=1024)
@@ -619,33 +620,34 @@ def _row_texts(rows: Sequence[Row]) -> list[str]:
 
     - the rows that are not plain, in one call; the boundaries between them are then the only
       `},` + separator + `{` in the text (a raw newline never occurs inside an encoded string);
-    - a plain row's four strings, all of them in one call with a newline between items (so
-      each one's encoding is one line), set into the row's constant text (`_PLAIN_ROW`)."""
+    - a plain row's four strings set into the row's constant text (`_PLAIN_ROW`): its agent,
+      provider and type, a few distinct values over thousands of rows, encoded once each; its
+      profile ids all in one call with a newline between items (so each one's encoding is
+      one line)."""
     plain = [r[4:] == _OK_TAIL for r in rows]
     others = [r.to_json() for r, p in zip(rows, plain, strict=True) if not p]
     # `[{` fields `},` SEP `{` fields ... `}]`: cut the outer two, split at the boundaries
     encoded = json.dumps(others, separators=(_ROW_ITEM_SEP, ": "))[2:-2] if others else ""
     other_texts = iter(encoded.split("}" + _ROW_ITEM_SEP + "{") if others else ())
-    strings = [f for r, p in zip(rows, plain, strict=True) if p for f in r[:4]]
-    lines = json.dumps(strings, separators=("\n", ": "))[1:-1].split("\n") if strings else []
-    cells = iter(lines)
+    plains = [r for r, p in zip(rows, plain, strict=True) if p]
+    ids = [r[1] for r in plains]
+    encoded_ids = iter(json.dumps(ids, separators=("\n", ": "))[1:-1].split("\n") if ids else ())
+    few = {*map(_AGENT, plains), *map(_PROVIDER, plains), *map(_TYPE, plains)}
+    names = {n: json.dumps(n) for n in few}
     return [
-        _PLAIN_ROW.format(next(cells), next(cells), next(cells), next(cells))
+        _PLAIN_ROW % (names[r[0]], next(encoded_ids), names[r[2]], names[r[3]])
         if p
         else "{\n      " + next(other_texts) + "\n    }"
-        for p in plain
+        for r, p in zip(rows, plain, strict=True)
     ]
 
 
 # A plain row as `indent=2` lays it out inside the list, its four strings' encodings to fill in.
-_PLAIN_ROW = (
-    "{{\n      "
+_PLAIN_ROW = (  # a `%` template: in less than half the time of `str.format`, 90,000 times
+    "{\n      "
     + _ROW_ITEM_SEP.join(
-        [f"{json.dumps(k)}: {{}}" for k in Row._fields[:4]]
-        + [
-            f"{json.dumps(k)}: {json.dumps(v)}".replace("{", "{{").replace("}", "}}")
-            for k, v in _PLAIN_JSON.items()
-        ]
+        [f"{json.dumps(k)}: %s" for k in Row._fields[:4]]
+        + [f"{json.dumps(k)}: {json.dumps(v)}".replace("%", "%%") for k, v in _PLAIN_JSON.items()]
     )
-    + "\n    }}"
+    + "\n    }"
 )
