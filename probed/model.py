@@ -121,13 +121,26 @@ def _listed(provider: str, kind: CredentialType) -> Listed | None:
     return Listed(normalize_provider(provider), kind) if provider.strip() else None
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(NamedTuple):
+    """One `profiles` entry OpenClaw keeps.
+
+    A named tuple, as `Usage` is: the daemon parses every profile at start-up (100,000 in a big
+    fleet) and again when its cell changes, and a frozen dataclass's `__init__` (one
+    `object.__setattr__` per field) was a third of each parse. Immutable all the same. Its
+    `credential` stays a frozen dataclass: a tuple's items are easily serialized or formatted
+    by accident, and that one holds the secret."""
+
     id: str
     provider: str  # normalized: trimmed, lower-case (OpenClaw's normalizeProviderId)
     type: CredentialType
-    credential: Credential = field(repr=False)
+    credential: Credential
     email: str | None = None
+
+    def __repr__(self) -> str:  # the credential's own repr is safe; it is left out all the same
+        return (
+            f"Profile(id={self.id!r}, provider={self.provider!r}, type={self.type!r}, "
+            f"email={self.email!r})"
+        )
 
     @classmethod
     def from_json(cls, profile_id: str, raw: Mapping[str, Any]) -> Profile | None:
@@ -137,29 +150,36 @@ class Profile:
             return None
         kind = listed.type
         key = raw.get("key", raw.get("apiKey"))
-        expires = raw.get("expires")
-        credential = Credential(
-            type=kind,
-            key=key if isinstance(key, str) and key else None,
-            key_ref=_secret_ref(raw.get("keyRef")),
-            token=raw["token"] if isinstance(raw.get("token"), str) and raw["token"] else None,
-            token_ref=_secret_ref(raw.get("tokenRef")),
-            access=raw["access"] if isinstance(raw.get("access"), str) and raw["access"] else None,
-            expires_ms=int(expires) if valid_ms(expires) else None,
-            refreshable=isinstance(raw.get("refresh"), str) and bool(raw["refresh"]),
+        token, access, expires = raw.get("token"), raw.get("access"), raw.get("expires")
+        refresh = raw.get("refresh")
+        credential = Credential(  # by position, in the fields' order: keywords cost a third more
+            kind,
+            key if isinstance(key, str) and key else None,  # key
+            _secret_ref(raw.get("keyRef")),  # key_ref
+            token if isinstance(token, str) and token else None,  # token
+            _secret_ref(raw.get("tokenRef")),  # token_ref
+            access if isinstance(access, str) and access else None,  # access
+            int(expires) if valid_ms(expires) else None,  # expires_ms
+            isinstance(refresh, str) and bool(refresh),  # refreshable
         )
         email = raw.get("email")
-        return cls(
-            id=profile_id,
-            provider=listed.provider,
-            type=kind,
-            credential=credential,
-            email=email if isinstance(email, str) else None,
+        return _new_profile(
+            cls,
+            (
+                profile_id,
+                listed.provider,
+                kind,
+                credential,
+                email if isinstance(email, str) else None,
+            ),
         )
+
+
+_new_profile = tuple.__new__  # `Profile._make` without its Python frame and length check
 
 
 def _secret_ref(raw: object) -> SecretRef | None:
-    if not isinstance(raw, Mapping):
+    if raw is None or (type(raw) is not dict and not isinstance(raw, Mapping)):  # no ABC check
         return None
     source, provider, ref_id = raw.get("source"), raw.get("provider"), raw.get("id")
     if source not in ("env", "file", "exec") or not isinstance(ref_id, str):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probed.model import Usage, usage_of
+from probed.clock import valid_ms
+from probed.model import Credential, Listed, Profile, Usage, _secret_ref, usage_of
 
 NOW = 1_800_000_000_000
 
@@ -176,3 +180,72 @@ def test_from_json_reads_every_entry_as_a_lookup_of_each_field_would(
     keys = list(raw)
     shuffled = {keys[i]: raw[keys[i]] for i in sorted(range(len(keys)), key=order.__getitem__)}
     assert Usage.from_json(shuffled) == _looked_up(shuffled)
+
+
+SECRET = "sk-ant-api03-SECRET-never-shown-0123456789"
+PROFILE_ENTRY = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["api_key", "token", "oauth"]),
+        "provider": st.sampled_from(["anthropic", " OpenAI "]),
+    },
+    optional={
+        "key": st.sampled_from([SECRET, "", None, 5]),
+        "apiKey": st.sampled_from([SECRET, ""]),
+        "keyRef": st.sampled_from(
+            [None, {"source": "env", "id": "K"}, {"source": "vault", "id": "K"}, "env:K", []]
+        ),
+        "token": st.sampled_from([SECRET, "", None]),
+        "tokenRef": st.sampled_from([None, {"source": "file", "provider": "p", "id": "/t"}]),
+        "access": st.sampled_from([SECRET, "", {"not": "text"}]),
+        "refresh": st.sampled_from([SECRET, "", None, ["x"]]),
+        "expires": st.sampled_from([NOW, 0, -1, 1e400, "soon", None, True]),
+        "email": st.sampled_from(["a@b.c", "", None, 7]),
+    },
+)
+
+
+def _profile_by_keywords(pid: str, raw: dict[str, Any]) -> tuple[Any, ...]:
+    """0.2.0's reading, field by field and by keyword: the reference `from_json` must agree with."""
+    listed = Listed.from_json(raw)
+    assert listed is not None
+    key = raw.get("key", raw.get("apiKey"))
+    expires = raw.get("expires")
+    credential = Credential(
+        type=listed.type,
+        key=key if isinstance(key, str) and key else None,
+        key_ref=_secret_ref(raw.get("keyRef")),
+        token=raw["token"] if isinstance(raw.get("token"), str) and raw["token"] else None,
+        token_ref=_secret_ref(raw.get("tokenRef")),
+        access=raw["access"] if isinstance(raw.get("access"), str) and raw["access"] else None,
+        expires_ms=int(expires) if valid_ms(expires) else None,
+        refreshable=isinstance(raw.get("refresh"), str) and bool(raw["refresh"]),
+    )
+    email = raw.get("email")
+    return (
+        pid,
+        listed.provider,
+        listed.type,
+        credential,
+        email if isinstance(email, str) else None,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(PROFILE_ENTRY)
+def test_a_profile_is_read_as_field_by_field_reading_would(raw: dict[str, Any]) -> None:
+    """`Profile.from_json` builds by position (start-up parses every profile): the same fields."""
+    profile = Profile.from_json("anthropic:a", raw)
+    assert profile is not None
+    assert tuple(profile) == _profile_by_keywords("anthropic:a", raw)
+    assert (profile.id, profile.type) == ("anthropic:a", raw["type"])
+
+
+def test_a_profile_shown_or_serialized_by_accident_shows_no_secret() -> None:
+    """A profile is a named tuple; its credential is not, so no accident prints the key."""
+    raw = {"type": "oauth", "provider": "anthropic", "key": SECRET, "access": SECRET}
+    profile = Profile.from_json("anthropic:a", raw)
+    assert profile is not None and profile.credential.key == SECRET
+    shown = [repr(profile), str(profile), f"{profile}", "%s" % (profile,)]  # noqa: UP031
+    shown.append(json.dumps(profile, default=str))
+    assert all(SECRET not in text for text in shown)
+    assert "anthropic:a" in repr(profile)

@@ -82,6 +82,17 @@ class Listing:
         return usage_of(self.state, profile_id, scoped_reasons=self.era.model_scoped_reasons)
 
 
+def parsed_profiles(raw: Mapping[str, Any]) -> dict[str, Profile]:
+    """The `profiles` object parsed (`Profile.from_json`): the entries OpenClaw keeps."""
+    out: dict[str, Profile] = {}
+    for pid, entry in raw.items():
+        if type(entry) is dict or isinstance(entry, Mapping):  # JSON's own dict: no ABC check
+            profile = Profile.from_json(pid, entry)
+            if profile is not None:
+                out[pid] = profile
+    return out
+
+
 def listed_profiles(raw: Mapping[str, Any]) -> dict[str, Listed]:
     """The `profiles` object as a listing shows it: the same entries `Profile.from_json` keeps
     (one rule, `Listed.from_json`), and nothing read from their credential fields.

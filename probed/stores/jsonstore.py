@@ -28,9 +28,15 @@ from typing import Any, TypeVar
 from probed import safejson
 from probed.errors import StoreError
 from probed.files import read_regular
-from probed.model import Profile
 from probed.stores.atomic import write_json_atomic
-from probed.stores.base import Era, Listing, Mutator, Snapshot, listed_profiles
+from probed.stores.base import (
+    Era,
+    Listing,
+    Mutator,
+    Snapshot,
+    listed_profiles,
+    parsed_profiles,
+)
 from probed.stores.oclock import DEFAULT_TIMEOUT_S, AgentLock
 from probed.transitions import STATE_SECTIONS, insert_ordered
 
@@ -110,12 +116,7 @@ class JsonStore:
         return self._load()
 
     def _snapshot(self, raw: _Raw) -> Snapshot:
-        profiles: dict[str, Profile] = {}
-        for pid, entry in raw.profiles_doc["profiles"].items():
-            if isinstance(entry, Mapping):
-                parsed = Profile.from_json(pid, entry)
-                if parsed is not None:
-                    profiles[pid] = parsed
+        profiles = parsed_profiles(raw.profiles_doc["profiles"])
         return Snapshot(agent=self.agent, era=raw.era, profiles=profiles, state=raw.state)
 
     def _load(self) -> _Raw:

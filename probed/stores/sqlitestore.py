@@ -39,7 +39,14 @@ from probed.clock import valid_ms
 from probed.errors import StoreBusy, StoreError, UnsupportedStore
 from probed.model import Profile
 from probed.stores.atomic import dumps_compact
-from probed.stores.base import Era, Listing, Mutator, Snapshot, listed_profiles
+from probed.stores.base import (
+    Era,
+    Listing,
+    Mutator,
+    Snapshot,
+    listed_profiles,
+    parsed_profiles,
+)
 
 T = TypeVar("T")
 
@@ -304,13 +311,7 @@ class SqliteStore:
         cached = self._parsed
         if cached is not None and (cached[0] is raw or cached[0] == raw):
             return cached[1]
-        profiles: dict[str, Profile] = {}
-        for pid, entry in raw.items():
-            if isinstance(entry, Mapping):
-                parsed = Profile.from_json(pid, entry)
-                if parsed is not None:
-                    profiles[pid] = parsed
-        frozen = MappingProxyType(profiles)
+        frozen = MappingProxyType(parsed_profiles(raw))
         self._parsed = (raw, frozen)
         return frozen
 
